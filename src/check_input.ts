@@ -1,0 +1,28 @@
+/**
+ * The request as the core sees it: plain data, no gRPC or HTTP types. Each edge (Envoy gRPC, HTTP mode)
+ * translates its wire format into this once.
+ */
+export interface CheckInput {
+  /** x-request-id or the proxy's request id; "" when absent. */
+  readonly requestId: string;
+  readonly method: string;
+  /** Exactly what the proxy saw, query string included; the policy step makes it safe. */
+  readonly rawPath: string;
+  readonly host: string;
+  /** Header names lower-case; repeated headers joined with "," as Envoy does. */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly peer: PeerInput;
+  /** TLS SNI of the downstream connection, when known. */
+  readonly sni: string | undefined;
+  /** Per-route settings from Envoy's `context_extensions`. */
+  readonly contextExtensions: Readonly<Record<string, string>>;
+}
+
+export interface PeerInput {
+  /** IP address of the hop that called the proxy (Envoy's `source.address`). */
+  readonly address: string | undefined;
+  /** Envoy's `source.principal` (URI SAN, DNS SAN or subject of the peer certificate). */
+  readonly principal: string | undefined;
+  /** Envoy's `source.certificate`: the leaf as percent-encoded PEM, or undefined without mTLS. */
+  readonly certificate: string | undefined;
+}

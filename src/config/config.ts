@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "./config_error.js";
+import { configErrorFromZod } from "./zod_issue.js";
+
+const listenSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(9191),
+});
+
+export const configSchema = z.strictObject({
+  listen: listenSchema.prefault({}),
+  trust: z.strictObject({
+    /** PEM file or directory of QTSP root certificates. */
+    anchors: z.string().min(1),
+    /** PEM bundle or directory of intermediate CA certificates. */
+    intermediates: z.string().min(1).optional(),
+  }),
+  policy: z.string().min(1),
+  qwac: z
+    .strictObject({
+      /** Accept QSealCs too. Off: PSD2 RTS Art. 34 identifies TPPs towards ASPSPs with a QWAC. */
+      acceptEseal: z.boolean().default(false),
+    })
+    .prefault({}),
+  headers: z
+    .strictObject({
+      prefix: z
+        .string()
+        .regex(/^[a-z0-9-]+-$/, "must be lower-case letters, digits and dashes, ending in a dash")
+        .default("x-tpp-"),
+      reason: z
+        .string()
+        .regex(/^[a-z0-9-]+$/, "must be a lower-case header name")
+        .default("x-authz-reason"),
+    })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      certificates: z.number().int().min(1).default(10_000),
+      denialTtlSeconds: z.number().min(0).default(60),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      maxCertificateBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** How long in-flight Checks may take to finish after SIGTERM before the server is forced down. */
+      graceSeconds: z.number().min(0).max(300).default(10),
+    })
+    .prefault({}),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>> & { readonly file: string };
+
+/** Reads and validates the YAML config; relative paths are resolved against the config file's folder. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(file, "", `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): Config {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const yamlError = document.errors[0];
+  if (yamlError !== undefined) {
+    const line = yamlError.linePos?.[0].line;
+    throw new ConfigError(file, "", `YAML ${line === undefined ? "" : `line ${line}: `}${yamlError.message.split("\n")[0]}`);
+  }
+  const parsed = configSchema.safeParse(document.toJS() ?? {});
+  if (!parsed.success) throw configErrorFromZod(file, parsed.error);
+  return Object.freeze({ ...resolvePaths(parsed.data, dirname(file)), file });
+}
+
+function resolvePaths(config: z.infer<typeof configSchema>, base: string): z.infer<typeof configSchema> {
+  const at = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
+  return {
+    ...config,
+    policy: at(config.policy),
+    trust: {
+      anchors: at(config.trust.anchors),
+      ...(config.trust.intermediates === undefined ? {} : { intermediates: at(config.trust.intermediates) }),
+    },
+  };
+}

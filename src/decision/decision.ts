@@ -1,0 +1,32 @@
+import type { RouteRequirement } from "../policy/policy.js";
+import type { DenyReason } from "../reasons.js";
+import type { RevocationStatus } from "../revocation/revocation.js";
+import type { CertificateOrigin } from "../source/presented_certificate.js";
+import type { HeaderList, TppIdentity } from "./identity.js";
+
+/** The outcome of one Check, independent of how it goes back on the wire. */
+export type Decision = Allow | Deny;
+
+export interface Allow {
+  readonly allowed: true;
+  readonly route: RouteRequirement;
+  /** Absent on a public route. */
+  readonly tpp: TppIdentity | undefined;
+  readonly identityHeaders: HeaderList;
+  readonly revocation: RevocationStatus | undefined;
+  readonly certificateVia: CertificateOrigin | undefined;
+  /** The query-free path that was matched, safe to log. */
+  readonly path: string;
+}
+
+export interface Deny {
+  readonly allowed: false;
+  readonly reason: DenyReason;
+  /** For the log only; never sent to the client. */
+  readonly detail: string | undefined;
+  readonly tpp: TppIdentity | undefined;
+  readonly revocation: RevocationStatus | undefined;
+  readonly certificateVia: CertificateOrigin | undefined;
+  /** The query-free path when it was safe, otherwise undefined (never log a hostile raw path). */
+  readonly path: string | undefined;
+}

@@ -1,0 +1,75 @@
+import type { CheckInput } from "../check_input.js";
+import { errorBody, httpStatus } from "../decision/berlin_group.js";
+import type { Allow, Decision, Deny } from "../decision/decision.js";
+import type { WireCheckResponse, WireHeaderValueOption, WireStruct, WireStructValue } from "./wire.js";
+
+export interface ResponseSettings {
+  /** Prefix of the identity headers, lower-case, e.g. `x-tpp-`. */
+  readonly headerPrefix: string;
+  /** Header carrying the machine-readable reason on a deny, e.g. `x-authz-reason`. */
+  readonly reasonHeader: string;
+}
+
+const GRPC_OK = 0;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAUTHENTICATED = 16;
+const NOT_SET = { value: false } as const;
+
+/** Decision -> CheckResponse. A deny is gRPC OK with a non-zero status and a denied_response, never an RPC error. */
+export function toCheckResponse(decision: Decision, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
+  return decision.allowed ? allowResponse(decision, input, settings) : denyResponse(decision, settings);
+}
+
+function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
+  const headers: WireHeaderValueOption[] = decision.identityHeaders.map(([key, value]) => overwrite(key, value));
+  if (decision.revocation?.status === "unchecked") {
+    headers.push(overwrite(`${settings.headerPrefix}revocation`, "unchecked"));
+  }
+  return {
+    status: { code: GRPC_OK },
+    ok_response: { headers, headers_to_remove: spoofedHeaders(input, settings.headerPrefix, headers) },
+    dynamic_metadata: metadata(decision, "allow"),
+  };
+}
+
+function denyResponse(decision: Deny, settings: ResponseSettings): WireCheckResponse {
+  const status = httpStatus(decision.reason);
+  return {
+    status: { code: status === 401 ? GRPC_UNAUTHENTICATED : GRPC_PERMISSION_DENIED, message: decision.reason },
+    denied_response: {
+      status: { code: status },
+      headers: [overwrite("content-type", "application/json"), overwrite(settings.reasonHeader, decision.reason)],
+      body: errorBody(decision.reason),
+    },
+    dynamic_metadata: metadata(decision, "deny"),
+  };
+}
+
+/**
+ * Client-sent headers under our prefix that we do not overwrite. The ones we set are replaced (append
+ * false); the rest are removed, so the upstream sees only identity the gateway vouches for, whatever
+ * order Envoy applies set and remove in.
+ */
+function spoofedHeaders(input: CheckInput, prefix: string, set: readonly WireHeaderValueOption[]): string[] {
+  const remove: string[] = [];
+  for (const name of input.headers.keys()) {
+    if (name.startsWith(prefix) && !set.some((option) => option.header.key === name)) remove.push(name);
+  }
+  return remove;
+}
+
+function overwrite(key: string, value: string): WireHeaderValueOption {
+  return { header: { key, value }, append: NOT_SET };
+}
+
+/** For Envoy's access log: %DYNAMIC_METADATA(envoy.filters.http.ext_authz:tpp_id)%. */
+function metadata(decision: Decision, verdict: "allow" | "deny"): WireStruct {
+  const fields: Record<string, WireStructValue> = { decision: { string_value: verdict } };
+  if (!decision.allowed) fields.reason = { string_value: decision.reason };
+  if (decision.tpp !== undefined) {
+    fields.tpp_id = { string_value: decision.tpp.organizationIdentifier };
+    fields.tpp_roles = { string_value: decision.tpp.roles.join(",") };
+    fields.cert_sha256 = { string_value: decision.tpp.certSha256 };
+  }
+  return { fields };
+}

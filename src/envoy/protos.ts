@@ -1,0 +1,48 @@
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+/** The project's proto directory, found from src/ (tsx) and from dist/src/ (compiled) alike. */
+function protoDir(): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = here.includes("/dist/src/") ? here.split("/dist/src/")[0] : here.split("/src/")[0];
+  return `${root}/proto`;
+}
+
+export const PROTO_DIR = protoDir();
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: Number,
+  defaults: false,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+export interface LoadedProtos {
+  readonly authorization: grpc.ServiceDefinition;
+  readonly health: grpc.ServiceDefinition;
+}
+
+export function loadProtos(): LoadedProtos {
+  const definition = protoLoader.loadSync(
+    ["envoy/service/auth/v3/external_auth.proto", "grpc/health/v1/health.proto"],
+    LOADER_OPTIONS,
+  );
+  const pkg = grpc.loadPackageDefinition(definition);
+  return {
+    authorization: serviceOf(pkg, "envoy.service.auth.v3.Authorization"),
+    health: serviceOf(pkg, "grpc.health.v1.Health"),
+  };
+}
+
+function serviceOf(pkg: grpc.GrpcObject, fullName: string): grpc.ServiceDefinition {
+  let node: unknown = pkg;
+  for (const part of fullName.split(".")) {
+    node = (node as Record<string, unknown>)[part];
+  }
+  const service = (node as { service?: grpc.ServiceDefinition } | undefined)?.service;
+  if (service === undefined) throw new Error(`proto service ${fullName} not found`);
+  return service;
+}

@@ -1,0 +1,107 @@
+import * as grpc from "@grpc/grpc-js";
+import { authorize, type Gate } from "../authorize.js";
+import { logDecision, type Logger } from "../log.js";
+import { toCheckInput } from "./check_request.js";
+import { type ResponseSettings, toCheckResponse } from "./check_response.js";
+import { loadProtos } from "./protos.js";
+import type { WireCheckRequest, WireCheckResponse } from "./wire.js";
+
+const SERVING = 1;
+const NOT_SERVING = 2;
+const SERVICE_UNKNOWN = 3;
+const AUTHORIZATION_SERVICE = "envoy.service.auth.v3.Authorization";
+
+export interface ServerOptions {
+  /** The current configuration snapshot; read once per Check so a reload never mixes two. */
+  readonly gate: () => Gate;
+  readonly responses: () => ResponseSettings;
+  readonly logger: Logger;
+}
+
+/** The gRPC edge: ext_authz Check and grpc.health.v1. Knows the wire, delegates every decision. */
+export class AuthorizationServer {
+  private readonly server = new grpc.Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  private serving = true;
+  private readonly watchers = new Set<grpc.ServerWritableStream<{ service?: string }, { status: number }>>();
+
+  constructor(private readonly options: ServerOptions) {
+    const protos = loadProtos();
+    this.server.addService(protos.authorization, { Check: this.check });
+    this.server.addService(protos.health, { Check: this.healthCheck, Watch: this.healthWatch });
+  }
+
+  /** Binds and starts; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error === null ? resolve(bound) : reject(error),
+      );
+    });
+  }
+
+  /** Reports NOT_SERVING, lets in-flight Checks finish (up to graceMs), then closes. */
+  async stop(graceMs: number): Promise<void> {
+    this.setServing(false);
+    for (const watcher of this.watchers) watcher.end();
+    this.watchers.clear();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  setServing(serving: boolean): void {
+    this.serving = serving;
+    for (const watcher of this.watchers) watcher.write({ status: this.healthStatus(watcher.request.service) });
+  }
+
+  private readonly check = (
+    call: grpc.ServerUnaryCall<WireCheckRequest, WireCheckResponse>,
+    callback: grpc.sendUnaryData<WireCheckResponse>,
+  ): void => {
+    const started = process.hrtime.bigint();
+    const input = toCheckInput(call.request);
+    const gate = this.options.gate();
+    authorize(input, gate).then(
+      (decision) => {
+        callback(null, toCheckResponse(decision, input, this.options.responses()));
+        logDecision(this.options.logger, input, decision, Number((process.hrtime.bigint() - started) / 1000n));
+      },
+      (error: unknown) => {
+        // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
+        // (failure_mode_allow: false -> deny), and say so loudly.
+        this.options.logger.error({ err: error, reqId: input.requestId }, "check failed");
+        callback({ code: grpc.status.INTERNAL, details: "internal error" });
+      },
+    );
+  };
+
+  private readonly healthCheck = (
+    call: grpc.ServerUnaryCall<{ service?: string }, { status: number }>,
+    callback: grpc.sendUnaryData<{ status: number }>,
+  ): void => {
+    const status = this.healthStatus(call.request.service);
+    if (status === SERVICE_UNKNOWN) {
+      callback({ code: grpc.status.NOT_FOUND, details: "unknown service" });
+      return;
+    }
+    callback(null, { status });
+  };
+
+  private readonly healthWatch = (call: grpc.ServerWritableStream<{ service?: string }, { status: number }>): void => {
+    this.watchers.add(call);
+    call.on("cancelled", () => this.watchers.delete(call));
+    call.write({ status: this.healthStatus(call.request.service) });
+  };
+
+  private healthStatus(service: string | undefined): number {
+    if (service !== undefined && service !== "" && service !== AUTHORIZATION_SERVICE) return SERVICE_UNKNOWN;
+    return this.serving ? SERVING : NOT_SERVING;
+  }
+}

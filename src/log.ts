@@ -1,0 +1,32 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+import type { CheckInput } from "./check_input.js";
+import type { Decision } from "./decision/decision.js";
+
+export type { Logger };
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: "psd2-gatekeeper" }, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
+
+/**
+ * One line per Check. Only the TPP identity and the request line: never the certificate, never other
+ * headers, never query values (they can carry PSU data such as account ids).
+ */
+export function logDecision(logger: Logger, input: CheckInput, decision: Decision, micros: number): void {
+  if (!logger.isLevelEnabled("info")) return;
+  const line = {
+    reqId: input.requestId,
+    tpp: decision.tpp?.organizationIdentifier,
+    roles: decision.tpp?.roles.join(","),
+    method: input.method,
+    path: decision.path,
+    decision: decision.allowed ? "allow" : "deny",
+    reason: decision.allowed ? undefined : decision.reason,
+    detail: decision.allowed ? undefined : decision.detail,
+    revocation: decision.revocation?.status,
+    via: decision.certificateVia,
+    us: micros,
+  };
+  logger.info(line, decision.allowed ? "allow" : "deny");
+}

@@ -1,0 +1,95 @@
+/**
+ * The closed set of reasons a request is denied. One table drives the HTTP status, the Berlin Group
+ * error code in the body, the human text, the reason header, the log line and the metric label, so a
+ * reason cannot mean one thing to the TPP and another to the operator.
+ */
+export const REASONS = {
+  CERT_MISSING: { status: 401, code: "CERTIFICATE_MISSING", text: "No client certificate was presented." },
+  CERT_MALFORMED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The client certificate could not be decoded.",
+  },
+  CERT_NOT_QWAC: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The client certificate is not a qualified website authentication certificate (QWAC).",
+  },
+  CERT_PSD2_STATEMENT_INVALID: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The certificate's PSD2 QC statement is missing or malformed.",
+  },
+  CERT_ROLE_MISMATCH: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "A PSD2 role name in the certificate does not match its role OID.",
+  },
+  CERT_ORG_ID_INVALID: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The certificate's organizationIdentifier is missing, not in PSD2 form, or inconsistent with the NCA.",
+  },
+  CERT_NOT_YET_VALID: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The client certificate is not yet valid.",
+  },
+  CERT_EXPIRED: { status: 401, code: "CERTIFICATE_EXPIRED", text: "The client certificate has expired." },
+  CERT_UNTRUSTED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The client certificate does not chain to a trusted qualified trust service provider.",
+  },
+  CERT_CHAIN_INVALID: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The certificate chain violates a constraint (validity, CA flag, key usage or extended key usage).",
+  },
+  CERT_REVOKED: { status: 401, code: "CERTIFICATE_REVOKED", text: "The client certificate has been revoked." },
+  CERT_ON_HOLD: { status: 401, code: "CERTIFICATE_BLOCKED", text: "The client certificate is suspended." },
+  CERT_REVOCATION_UNKNOWN: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The certificate's issuer does not know this certificate.",
+  },
+  REVOCATION_UNAVAILABLE: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The certificate's revocation status could not be verified.",
+  },
+  ROLE_NOT_ALLOWED: {
+    status: 403,
+    code: "ROLE_INVALID",
+    text: "The TPP's PSD2 roles do not permit this request.",
+  },
+  ROUTE_NOT_ALLOWED: {
+    status: 403,
+    code: "SERVICE_INVALID",
+    text: "No policy rule permits this method and path.",
+  },
+  PATH_INVALID: {
+    status: 400,
+    code: "FORMAT_ERROR",
+    text: "The request path is not in a form the gateway accepts.",
+  },
+  REQUEST_INVALID: {
+    status: 400,
+    code: "FORMAT_ERROR",
+    text: "The request could not be read.",
+  },
+} as const satisfies Record<string, { status: 400 | 401 | 403; code: string; text: string }>;
+
+export type DenyReason = keyof typeof REASONS;
+
+export const DENY_REASONS = Object.keys(REASONS) as DenyReason[];
+
+/** A failed step: the reason plus details for the log (never shown to the TPP beyond the reason text). */
+export interface Denial {
+  readonly reason: DenyReason;
+  readonly detail?: string;
+}
+
+export function deny(reason: DenyReason, detail?: string): Denial {
+  return detail === undefined ? { reason } : { reason, detail };
+}

@@ -1,0 +1,114 @@
+import { X509Certificate } from "@peculiar/x509";
+import { LRUCache } from "lru-cache";
+import { type HeaderList, identityHeaders, identityOf, type TppIdentity } from "./decision/identity.js";
+import { type Qwac, type QwacOptions, readQwac } from "./qwac/qwac.js";
+import { type Denial, deny } from "./reasons.js";
+import { fail, ok, type Result } from "./result.js";
+import type { RevocationSubject } from "./revocation/revocation.js";
+import type { PresentedCertificate } from "./source/presented_certificate.js";
+import { type TrustStore, verifyChain } from "./trust/chain.js";
+
+/** Everything the warm path needs about a certificate that passed the QWAC and chain checks. */
+export interface VerifiedCertificate {
+  readonly qwac: Qwac;
+  readonly identity: TppIdentity;
+  /** Identity headers for the configured prefix, built once. */
+  readonly headers: HeaderList;
+  readonly revocation: RevocationSubject;
+  /** Earliest notAfter on the chain, epoch ms: the entry is never used past it. */
+  readonly validUntilMs: number;
+}
+
+type Entry = { readonly verified: VerifiedCertificate } | { readonly denial: Denial; readonly untilMs: number };
+
+export interface VerifiedCertificatesOptions {
+  readonly trust: TrustStore;
+  readonly qwac: QwacOptions;
+  readonly headerPrefix: string;
+  readonly maxEntries: number;
+  /** How long a failed verification is remembered, so a bad certificate is not re-verified per request. */
+  readonly denialTtlMs: number;
+  readonly now: () => Date;
+}
+
+/**
+ * The parse + chain result per certificate SHA-256, in a bounded LRU. A hit costs one map lookup and a
+ * clock comparison: no ASN.1 parsing and no signature checks on the warm path.
+ */
+export class VerifiedCertificates {
+  private readonly cache: LRUCache<string, Entry>;
+  private readonly pending = new Map<string, Promise<Entry>>();
+
+  constructor(private readonly options: VerifiedCertificatesOptions) {
+    this.cache = new LRUCache<string, Entry>({ max: options.maxEntries });
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Returns the cached verdict when fresh, otherwise verifies once (concurrent callers share the work). */
+  async verify(presented: PresentedCertificate): Promise<Result<VerifiedCertificate>> {
+    const nowMs = this.options.now().getTime();
+    const cached = this.cache.get(presented.sha256);
+    if (cached !== undefined && isFresh(cached, nowMs)) return toResult(cached);
+    const entry = await this.verifyOnce(presented);
+    return toResult(entry);
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private verifyOnce(presented: PresentedCertificate): Promise<Entry> {
+    const inFlight = this.pending.get(presented.sha256);
+    if (inFlight !== undefined) return inFlight;
+    const work = this.verifyCold(presented)
+      .then((entry) => {
+        this.cache.set(presented.sha256, entry);
+        return entry;
+      })
+      .finally(() => this.pending.delete(presented.sha256));
+    this.pending.set(presented.sha256, work);
+    return work;
+  }
+
+  private async verifyCold(presented: PresentedCertificate): Promise<Entry> {
+    const now = this.options.now();
+    const denied = (denial: Denial): Entry => ({ denial, untilMs: now.getTime() + this.options.denialTtlMs });
+    const leaf = parseCertificate(presented.der);
+    if (!leaf.ok) return denied(leaf.denial);
+    const offered = presented.offered.map(parseCertificate).flatMap((r) => (r.ok ? [r.value] : []));
+    const qwac = readQwac(leaf.value, this.options.qwac);
+    // The chain is checked first: "expired" or "untrusted" is a more useful answer than a QC detail.
+    const chain = await verifyChain(leaf.value, this.options.trust, { now, offered });
+    if (!chain.ok) return denied(chain.denial);
+    if (!qwac.ok) return denied(qwac.denial);
+    const identity = identityOf(qwac.value, presented.sha256);
+    return {
+      verified: {
+        qwac: qwac.value,
+        identity,
+        headers: identityHeaders(identity, this.options.headerPrefix),
+        revocation: { leaf: leaf.value, issuer: chain.value.issuer },
+        validUntilMs: chain.value.validUntil.getTime(),
+      },
+    };
+  }
+}
+
+function isFresh(entry: Entry, nowMs: number): boolean {
+  return "verified" in entry ? nowMs <= entry.verified.validUntilMs : nowMs <= entry.untilMs;
+}
+
+function toResult(entry: Entry): Result<VerifiedCertificate> {
+  return "verified" in entry ? ok(entry.verified) : fail(entry.denial);
+}
+
+function parseCertificate(der: Buffer): Result<X509Certificate> {
+  try {
+    return ok(new X509Certificate(der));
+  } catch (error) {
+    return fail(deny("CERT_MALFORMED", `not an X.509 certificate: ${(error as Error).message}`));
+  }
+}
