@@ -1,0 +1,72 @@
+/**
+ * Sends Checks to a running gatekeeper (`npm start`) with the demo certificates and prints the answers.
+ *   npm run demo:check                                  a tour: allow, wrong role, expired, QSealC, none
+ *   npm run demo:check -- tpp-pi POST /v1/payments/sepa-credit-transfers
+ */
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { loadConfig } from "../src/config/config.js";
+import { DEMO_PKI_DIR } from "../src/demo/demo_pki.js";
+import { LOADER_OPTIONS } from "../src/envoy/protos.js";
+import type { WireCheckResponse } from "../src/envoy/wire.js";
+
+type CheckFn = (request: unknown, options: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireCheckResponse) => void) => void;
+
+const TOUR: [tpp: string, method: string, path: string][] = [
+  ["tpp-ai", "GET", "/v1/accounts?withBalance=true"],
+  ["tpp-pi", "POST", "/v1/payments/sepa-credit-transfers"],
+  ["tpp-pi", "GET", "/v1/accounts"],
+  ["tpp-expired", "GET", "/v1/accounts"],
+  ["tpp-qseal", "GET", "/v1/accounts"],
+  ["none", "GET", "/v1/accounts"],
+  ["tpp-all", "GET", "/v1/accounts/../payments"],
+];
+
+async function main(): Promise<void> {
+  const config = loadConfig(join(import.meta.dirname, "../config/demo.yaml"));
+  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
+  };
+  const client = new pkg.envoy.service.auth.v3.Authorization(
+    `${config.listen.host}:${config.listen.port}`,
+    grpc.credentials.createInsecure(),
+  );
+  const check = (client as unknown as { Check: CheckFn }).Check.bind(client);
+  const args = process.argv.slice(2);
+  const runs = args.length >= 3 ? [[args[0], args[1], args[2]] as [string, string, string]] : TOUR;
+  for (const [tpp, method, path] of runs) {
+    const certificate = tpp === "none" ? undefined : encodeURIComponent(readFileSync(join(DEMO_PKI_DIR, `${tpp}.pem`), "utf8"));
+    const request = {
+      attributes: {
+        source: { address: { socket_address: { address: "127.0.0.1", port_value: 40000 } }, certificate },
+        request: { http: { id: `demo-${tpp}`, method, path, host: "api.bank.example", headers: { ":method": method, ":path": path } } },
+      },
+    };
+    const response = await new Promise<WireCheckResponse>((resolve, reject) =>
+      check(request, { deadline: Date.now() + 3000 }, (error, value) => (error === null ? resolve(value) : reject(error))),
+    ).catch((error: grpc.ServiceError) => {
+      process.stderr.write(`cannot reach the gatekeeper at ${config.listen.host}:${config.listen.port} (${error.details}); start it with: npm start\n`);
+      process.exit(2);
+    });
+    printResult(tpp, method, path, response);
+  }
+  client.close();
+}
+
+function printResult(tpp: string, method: string, path: string, response: WireCheckResponse): void {
+  const line = `${tpp.padEnd(12)} ${method.padEnd(5)} ${path.padEnd(40)}`;
+  if (response.ok_response !== undefined) {
+    const headers = response.ok_response.headers.map((h) => `${h.header.key}: ${h.header.value}`);
+    process.stdout.write(`${line} -> ALLOW\n${headers.map((h) => `      ${h}`).join("\n")}\n`);
+    return;
+  }
+  const denied = response.denied_response;
+  const reason = denied?.headers.find((h) => h.header.key === "x-authz-reason")?.header.value;
+  process.stdout.write(`${line} -> DENY ${denied?.status.code} ${reason}\n      ${denied?.body}\n`);
+}
+
+void main();

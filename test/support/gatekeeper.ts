@@ -1,0 +1,149 @@
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { X509Certificate } from "@peculiar/x509";
+import pino from "pino";
+import type { Gate } from "../../src/authorize.js";
+import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
+import { AuthorizationServer } from "../../src/envoy/server.js";
+import type { WireCheckResponse } from "../../src/envoy/wire.js";
+import { parsePolicy } from "../../src/policy/policy.js";
+import { type RevocationChecker, revocationDisabled } from "../../src/revocation/revocation.js";
+import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
+import { VerifiedCertificates } from "../../src/verified_certificates.js";
+
+export interface GatekeeperOptions {
+  readonly anchors: readonly X509Certificate[];
+  readonly intermediates?: readonly X509Certificate[];
+  readonly policyYaml: string;
+  readonly now?: () => Date;
+  readonly revocation?: RevocationChecker;
+  readonly acceptEseal?: boolean;
+  readonly headerPrefix?: string;
+  readonly maxCertificateBytes?: number;
+}
+
+export interface RunningGatekeeper {
+  readonly port: number;
+  readonly gate: Gate;
+  readonly server: AuthorizationServer;
+  /** A real grpc-js client on loopback, using the project's protos. */
+  check(request: CheckRequestObject): Promise<WireCheckResponse>;
+  /** Sends raw protobuf bytes and returns the raw response bytes: no project proto involved. */
+  checkRaw(request: Buffer): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface CheckRequestObject {
+  attributes: Record<string, unknown>;
+}
+
+/** Starts the real gRPC server on a free loopback port, with an in-memory trust store and policy. */
+export async function startGatekeeper(options: GatekeeperOptions): Promise<RunningGatekeeper> {
+  const now = options.now ?? (() => new Date());
+  const prefix = options.headerPrefix ?? "x-tpp-";
+  const gate: Gate = {
+    policy: parsePolicy(options.policyYaml, "test-policy.yaml"),
+    certificates: new VerifiedCertificates({
+      trust: trustStoreFromCertificates(options.anchors, options.intermediates ?? []),
+      qwac: { acceptEseal: options.acceptEseal ?? false },
+      headerPrefix: prefix,
+      maxEntries: 1000,
+      denialTtlMs: 0,
+      now,
+    }),
+    revocation: options.revocation ?? revocationDisabled,
+    maxCertificateBytes: options.maxCertificateBytes ?? 16_384,
+    now,
+  };
+  const server = new AuthorizationServer({
+    gate: () => gate,
+    responses: () => ({ headerPrefix: prefix, reasonHeader: "x-authz-reason" }),
+    logger: pino({ level: "silent" }),
+  });
+  const port = await server.listen("127.0.0.1", 0);
+  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
+  };
+  const client = new pkg.envoy.service.auth.v3.Authorization(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return {
+    port,
+    gate,
+    server,
+    check: (request) =>
+      new Promise((resolve, reject) => {
+        (client as unknown as Record<string, (r: unknown, cb: (e: Error | null, v: WireCheckResponse) => void) => void>)
+          .Check!(request, (error, value) => (error === null ? resolve(value) : reject(error)));
+      }),
+    checkRaw: (request) =>
+      new Promise((resolve, reject) => {
+        raw.makeUnaryRequest(
+          "/envoy.service.auth.v3.Authorization/Check",
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          request,
+          (error, value) => (error === null && value !== undefined ? resolve(value) : reject(error)),
+        );
+      }),
+    close: async () => {
+      client.close();
+      raw.close();
+      await server.stop(1000);
+    },
+  };
+}
+
+/** Envoy's encoding of `source.certificate`: the PEM, percent-encoded. */
+export function envoyCertificate(pem: string): string {
+  return encodeURIComponent(pem);
+}
+
+export interface RequestSpec {
+  readonly method?: string;
+  readonly path: string;
+  readonly certPem?: string;
+  readonly rawCertificate?: string;
+  readonly headers?: Record<string, string>;
+  readonly contextExtensions?: Record<string, string>;
+  readonly rawHeaders?: boolean;
+}
+
+/** A CheckRequest as Envoy fills it (headers map including pseudo-headers; or header_map when raw). */
+export function checkRequest(spec: RequestSpec): CheckRequestObject {
+  const method = spec.method ?? "GET";
+  const headers: Record<string, string> = {
+    ":method": method,
+    ":path": spec.path,
+    ":authority": "api.bank.example",
+    "x-request-id": "req-1",
+    ...spec.headers,
+  };
+  const certificate = spec.rawCertificate ?? (spec.certPem === undefined ? undefined : envoyCertificate(spec.certPem));
+  const http = spec.rawHeaders
+    ? {
+        id: "req-1",
+        method,
+        path: spec.path,
+        host: "api.bank.example",
+        header_map: {
+          headers: Object.entries(headers).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })),
+        },
+      }
+    : { id: "req-1", method, path: spec.path, host: "api.bank.example", headers };
+  return {
+    attributes: {
+      source: {
+        address: { socket_address: { address: "127.0.0.1", port_value: 50000 } },
+        ...(certificate === undefined ? {} : { certificate }),
+      },
+      request: { http },
+      context_extensions: spec.contextExtensions ?? {},
+    },
+  };
+}
+
+export function headerValue(response: WireCheckResponse, name: string): string | undefined {
+  const headers = response.ok_response?.headers ?? response.denied_response?.headers ?? [];
+  return headers.find((option) => option.header.key === name)?.header.value;
+}
