@@ -64,12 +64,12 @@ function overwrite(key: string, value: string): WireHeaderValueOption {
 
 /** For Envoy's access log: %DYNAMIC_METADATA(envoy.filters.http.ext_authz:tpp_id)%. */
 function metadata(decision: Decision, verdict: "allow" | "deny"): WireStruct {
-  const fields: Record<string, WireStructValue> = { decision: { string_value: verdict } };
-  if (!decision.allowed) fields.reason = { string_value: decision.reason };
+  const fields: Record<string, WireStructValue> = { decision: { stringValue: verdict } };
+  if (!decision.allowed) fields.reason = { stringValue: decision.reason };
   if (decision.tpp !== undefined) {
-    fields.tpp_id = { string_value: decision.tpp.organizationIdentifier };
-    fields.tpp_roles = { string_value: decision.tpp.roles.join(",") };
-    fields.cert_sha256 = { string_value: decision.tpp.certSha256 };
+    fields.tpp_id = { stringValue: decision.tpp.organizationIdentifier };
+    fields.tpp_roles = { stringValue: decision.tpp.roles.join(",") };
+    fields.cert_sha256 = { stringValue: decision.tpp.certSha256 };
   }
   return { fields };
 }

@@ -50,12 +50,13 @@ export interface WireHeaderValueOption {
   append?: { value: boolean };
 }
 
+/** google.protobuf.Value: protobufjs ships the well-known types with camelCase field names. */
 export type WireStructValue =
-  | { string_value: string }
-  | { number_value: number }
-  | { bool_value: boolean }
-  | { list_value: { values: WireStructValue[] } }
-  | { struct_value: WireStruct };
+  | { stringValue: string }
+  | { numberValue: number }
+  | { boolValue: boolean }
+  | { listValue: { values: WireStructValue[] } }
+  | { structValue: WireStruct };
 
 export interface WireStruct {
   fields: Record<string, WireStructValue>;
