@@ -1,14 +1,15 @@
 import "reflect-metadata";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadConfig } from "./config/config.js";
 import { ConfigError } from "./config/config_error.js";
 import { ensureDemoPki } from "./demo/demo_pki.js";
 import { AuthorizationServer } from "./envoy/server.js";
 import { buildGate } from "./gate_builder.js";
 import { createLogger } from "./log.js";
+import { PROJECT_ROOT } from "./project_root.js";
 
 /** Process wiring only: config -> gate -> server -> signals. */
-const DEMO_CONFIG = fileURLToPath(new URL("../../config/demo.yaml", import.meta.url));
+const DEMO_CONFIG = join(PROJECT_ROOT, "config", "demo.yaml");
 
 async function main(): Promise<void> {
   const configFile = process.argv[2] ?? process.env.GATEKEEPER_CONFIG ?? DEMO_CONFIG;
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Configuration errors are the operator's to fix: one clear line, no stack trace.
-  process.stderr.write(error instanceof ConfigError ? `config error: ${error.message}\n` : `${String(error)}\n`);
+  process.stderr.write(
+    error instanceof ConfigError ? `config error: ${error.message}\n` : `${(error as Error).stack ?? String(error)}\n`,
+  );
   process.exit(1);
 });

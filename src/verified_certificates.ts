@@ -5,6 +5,7 @@ import { type Qwac, type QwacOptions, readQwac } from "./qwac/qwac.js";
 import { type Denial, deny } from "./reasons.js";
 import { fail, ok, type Result } from "./result.js";
 import type { RevocationSubject } from "./revocation/revocation.js";
+import { prepareSubject } from "./revocation/subject.js";
 import type { PresentedCertificate } from "./source/presented_certificate.js";
 import { type TrustStore, verifyChain } from "./trust/chain.js";
 
@@ -84,13 +85,15 @@ export class VerifiedCertificates {
     const chain = await verifyChain(leaf.value, this.options.trust, { now, offered });
     if (!chain.ok) return denied(chain.denial);
     if (!qwac.ok) return denied(qwac.denial);
+    const revocation = prepareSubject(leaf.value, chain.value.issuer);
+    if (!revocation.ok) return denied(revocation.denial);
     const identity = identityOf(qwac.value, presented.sha256);
     return {
       verified: {
         qwac: qwac.value,
         identity,
         headers: identityHeaders(identity, this.options.headerPrefix),
-        revocation: { leaf: leaf.value, issuer: chain.value.issuer },
+        revocation: revocation.value,
         validUntilMs: chain.value.validUntil.getTime(),
       },
     };

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../project_root.js";
 import { type IssuedCertificate, issueCertificate, psd2Roles } from "../pki/factory.js";
 import type { Psd2Role } from "../qwac/qwac.js";
 
 /** Where `npm start` keeps the generated demo PKI (git-ignored). */
-export const DEMO_PKI_DIR = fileURLToPath(new URL("../../../demo/pki/", import.meta.url));
+export const DEMO_PKI_DIR = join(PROJECT_ROOT, "demo", "pki");
 
 const DAY_MS = 86_400_000;
 

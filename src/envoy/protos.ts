@@ -1,15 +1,9 @@
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { PROJECT_ROOT } from "../project_root.js";
 
-/** The project's proto directory, found from src/ (tsx) and from dist/src/ (compiled) alike. */
-function protoDir(): string {
-  const here = fileURLToPath(import.meta.url);
-  const root = here.includes("/dist/src/") ? here.split("/dist/src/")[0] : here.split("/src/")[0];
-  return `${root}/proto`;
-}
-
-export const PROTO_DIR = protoDir();
+export const PROTO_DIR = join(PROJECT_ROOT, "proto");
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
