@@ -13,7 +13,11 @@ import { DEMO_PKI_DIR } from "../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import type { WireCheckResponse } from "../src/envoy/wire.js";
 
-type CheckFn = (request: unknown, options: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireCheckResponse) => void) => void;
+type CheckFn = (
+  request: unknown,
+  options: grpc.CallOptions,
+  cb: (e: grpc.ServiceError | null, r: WireCheckResponse) => void,
+) => void;
 
 const TOUR: [tpp: string, method: string, path: string][] = [
   ["tpp-ai", "GET", "/v1/accounts?withBalance=true"],
@@ -39,17 +43,30 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runs = args.length >= 3 ? [[args[0], args[1], args[2]] as [string, string, string]] : TOUR;
   for (const [tpp, method, path] of runs) {
-    const certificate = tpp === "none" ? undefined : encodeURIComponent(readFileSync(join(DEMO_PKI_DIR, `${tpp}.pem`), "utf8"));
+    const certificate =
+      tpp === "none" ? undefined : encodeURIComponent(readFileSync(join(DEMO_PKI_DIR, `${tpp}.pem`), "utf8"));
     const request = {
       attributes: {
         source: { address: { socket_address: { address: "127.0.0.1", port_value: 40000 } }, certificate },
-        request: { http: { id: `demo-${tpp}`, method, path, host: "api.bank.example", headers: { ":method": method, ":path": path } } },
+        request: {
+          http: {
+            id: `demo-${tpp}`,
+            method,
+            path,
+            host: "api.bank.example",
+            headers: { ":method": method, ":path": path },
+          },
+        },
       },
     };
     const response = await new Promise<WireCheckResponse>((resolve, reject) =>
-      check(request, { deadline: Date.now() + 3000 }, (error, value) => (error === null ? resolve(value) : reject(error))),
+      check(request, { deadline: Date.now() + 3000 }, (error, value) =>
+        error === null ? resolve(value) : reject(error),
+      ),
     ).catch((error: grpc.ServiceError) => {
-      process.stderr.write(`cannot reach the gatekeeper at ${config.listen.host}:${config.listen.port} (${error.details}); start it with: npm start\n`);
+      process.stderr.write(
+        `cannot reach the gatekeeper at ${config.listen.host}:${config.listen.port} (${error.details}); start it with: npm start\n`,
+      );
       process.exit(2);
     });
     printResult(tpp, method, path, response);

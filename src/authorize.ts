@@ -70,7 +70,10 @@ function routeFor(input: CheckInput, path: string, policy: Policy): RouteRequire
   const roles = fromRoute.split(",").map((role) => role.trim());
   const known = roles.filter((role): role is Psd2Role => (PSD2_ROLES as readonly string[]).includes(role));
   if (known.length === 0 || known.length !== roles.length) {
-    return { reason: "ROUTE_NOT_ALLOWED", detail: `invalid ${ROLES_EXTENSION} context extension "${fromRoute}"` };
+    return {
+      reason: "ROUTE_NOT_ALLOWED",
+      detail: `invalid ${ROLES_EXTENSION} context extension "${fromRoute}"`,
+    };
   }
   return { kind: "roles", ruleId: "envoy-route", anyOf: known };
 }

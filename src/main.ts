@@ -47,7 +47,9 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // Configuration errors are the operator's to fix: one clear line, no stack trace.
   process.stderr.write(
-    error instanceof ConfigError ? `config error: ${error.message}\n` : `${(error as Error).stack ?? String(error)}\n`,
+    error instanceof ConfigError
+      ? `config error: ${error.message}\n`
+      : `${(error as Error).stack ?? String(error)}\n`,
   );
   process.exit(1);
 });

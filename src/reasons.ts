@@ -46,7 +46,11 @@ export const REASONS = {
     code: "CERTIFICATE_INVALID",
     text: "The certificate chain violates a constraint (validity, CA flag, key usage or extended key usage).",
   },
-  CERT_REVOKED: { status: 401, code: "CERTIFICATE_REVOKED", text: "The client certificate has been revoked." },
+  CERT_REVOKED: {
+    status: 401,
+    code: "CERTIFICATE_REVOKED",
+    text: "The client certificate has been revoked.",
+  },
   CERT_ON_HOLD: { status: 401, code: "CERTIFICATE_BLOCKED", text: "The client certificate is suspended." },
   CERT_REVOCATION_UNKNOWN: {
     status: 401,

@@ -20,7 +20,9 @@ export interface VerifiedCertificate {
   readonly validUntilMs: number;
 }
 
-type Entry = { readonly verified: VerifiedCertificate } | { readonly denial: Denial; readonly untilMs: number };
+type Entry =
+  | { readonly verified: VerifiedCertificate }
+  | { readonly denial: Denial; readonly untilMs: number };
 
 export interface VerifiedCertificatesOptions {
   readonly trust: TrustStore;

@@ -79,7 +79,11 @@ export function parseConfig(text: string, file: string): Config {
   const yamlError = document.errors[0];
   if (yamlError !== undefined) {
     const line = yamlError.linePos?.[0].line;
-    throw new ConfigError(file, "", `YAML ${line === undefined ? "" : `line ${line}: `}${yamlError.message.split("\n")[0]}`);
+    throw new ConfigError(
+      file,
+      "",
+      `YAML ${line === undefined ? "" : `line ${line}: `}${yamlError.message.split("\n")[0]}`,
+    );
   }
   const parsed = configSchema.safeParse(document.toJS() ?? {});
   if (!parsed.success) throw configErrorFromZod(file, parsed.error);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../project_root.js";
 import { type IssuedCertificate, issueCertificate, psd2Roles } from "../pki/factory.js";
+import { PROJECT_ROOT } from "../project_root.js";
 import type { Psd2Role } from "../qwac/qwac.js";
 
 /** Where `npm start` keeps the generated demo PKI (git-ignored). */

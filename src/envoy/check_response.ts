@@ -16,12 +16,18 @@ const GRPC_UNAUTHENTICATED = 16;
 const NOT_SET = { value: false } as const;
 
 /** Decision -> CheckResponse. A deny is gRPC OK with a non-zero status and a denied_response, never an RPC error. */
-export function toCheckResponse(decision: Decision, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
+export function toCheckResponse(
+  decision: Decision,
+  input: CheckInput,
+  settings: ResponseSettings,
+): WireCheckResponse {
   return decision.allowed ? allowResponse(decision, input, settings) : denyResponse(decision, settings);
 }
 
 function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
-  const headers: WireHeaderValueOption[] = decision.identityHeaders.map(([key, value]) => overwrite(key, value));
+  const headers: WireHeaderValueOption[] = decision.identityHeaders.map(([key, value]) =>
+    overwrite(key, value),
+  );
   if (decision.revocation?.status === "unchecked") {
     headers.push(overwrite(`${settings.headerPrefix}revocation`, "unchecked"));
   }
@@ -35,10 +41,16 @@ function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSet
 function denyResponse(decision: Deny, settings: ResponseSettings): WireCheckResponse {
   const status = httpStatus(decision.reason);
   return {
-    status: { code: status === 401 ? GRPC_UNAUTHENTICATED : GRPC_PERMISSION_DENIED, message: decision.reason },
+    status: {
+      code: status === 401 ? GRPC_UNAUTHENTICATED : GRPC_PERMISSION_DENIED,
+      message: decision.reason,
+    },
     denied_response: {
       status: { code: status },
-      headers: [overwrite("content-type", "application/json"), overwrite(settings.reasonHeader, decision.reason)],
+      headers: [
+        overwrite("content-type", "application/json"),
+        overwrite(settings.reasonHeader, decision.reason),
+      ],
       body: errorBody(decision.reason),
     },
     dynamic_metadata: metadata(decision, "deny"),

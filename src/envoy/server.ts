@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { authorize, type Gate } from "../authorize.js";
-import { logDecision, type Logger } from "../log.js";
+import { type Logger, logDecision } from "../log.js";
 import { toCheckInput } from "./check_request.js";
 import { type ResponseSettings, toCheckResponse } from "./check_response.js";
 import { loadProtos } from "./protos.js";
@@ -58,7 +58,8 @@ export class AuthorizationServer {
 
   setServing(serving: boolean): void {
     this.serving = serving;
-    for (const watcher of this.watchers) watcher.write({ status: this.healthStatus(watcher.request.service) });
+    for (const watcher of this.watchers)
+      watcher.write({ status: this.healthStatus(watcher.request.service) });
   }
 
   private readonly check = (
@@ -71,7 +72,12 @@ export class AuthorizationServer {
     authorize(input, gate).then(
       (decision) => {
         callback(null, toCheckResponse(decision, input, this.options.responses()));
-        logDecision(this.options.logger, input, decision, Number((process.hrtime.bigint() - started) / 1000n));
+        logDecision(
+          this.options.logger,
+          input,
+          decision,
+          Number((process.hrtime.bigint() - started) / 1000n),
+        );
       },
       (error: unknown) => {
         // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
@@ -94,7 +100,9 @@ export class AuthorizationServer {
     callback(null, { status });
   };
 
-  private readonly healthWatch = (call: grpc.ServerWritableStream<{ service?: string }, { status: number }>): void => {
+  private readonly healthWatch = (
+    call: grpc.ServerWritableStream<{ service?: string }, { status: number }>,
+  ): void => {
     this.watchers.add(call);
     call.on("cancelled", () => this.watchers.delete(call));
     call.write({ status: this.healthStatus(call.request.service) });

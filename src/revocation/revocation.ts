@@ -1,5 +1,6 @@
 import type { X509Certificate } from "@peculiar/x509";
 import { type Denial, deny } from "../reasons.js";
+import type { RevocationFailureCode } from "./failure.js";
 
 /**
  * The revocation seam: after the chain check, before the policy. "revoked" is data, not an error
@@ -15,16 +16,42 @@ export type RevocationStatus =
       readonly revocationReason: string | undefined;
     }
   | { readonly status: "unknown"; readonly source: RevocationSource }
-  | { readonly status: "unavailable"; readonly detail: string }
+  | { readonly status: "unavailable"; readonly code: RevocationFailureCode; readonly detail: string }
   /** fail mode soft: allowed, but marked as not checked */
-  | { readonly status: "unchecked"; readonly detail: string };
+  | { readonly status: "unchecked"; readonly code: RevocationFailureCode; readonly detail: string };
 
 export type RevocationSource = "ocsp" | "crl" | "stale-ocsp" | "stale-crl" | "disabled";
 
-/** What the checker needs, computed once when the certificate is first seen and cached with it. */
+/** The two CertID hashes (RFC 6960 4.1.1) for one hash algorithm. */
+export interface CertIdHashes {
+  /** Hash of the DER of the leaf's issuer name field. */
+  readonly issuerNameHash: Uint8Array;
+  /** Hash of the issuer's subjectPublicKey BIT STRING value (without tag, length and unused-bits byte). */
+  readonly issuerKeyHash: Uint8Array;
+}
+
+/**
+ * What the checker needs, computed once by `prepareSubject` when the certificate is first seen and cached
+ * with it, so a warm Check is one cache lookup: no ASN.1 parsing, no hashing.
+ */
 export interface RevocationSubject {
   readonly leaf: X509Certificate;
   readonly issuer: X509Certificate;
+  /** Cache key: SHA-256 issuer key hash + serial, i.e. the CertID without its hash algorithm. */
+  readonly key: string;
+  /** The leaf's serialNumber INTEGER contents, as in the certificate. */
+  readonly serial: Uint8Array;
+  /** Lower-case hex of the serial without leading zeros: the CRL lookup key. */
+  readonly serialHex: string;
+  readonly certId: { readonly sha1: CertIdHashes; readonly sha256: CertIdHashes };
+  /** http(s) id-ad-ocsp URLs from the leaf's Authority Information Access, in certificate order. */
+  readonly ocspUrls: readonly string[];
+  /** http(s) full-name URLs from the leaf's CRL Distribution Points, in certificate order. */
+  readonly crlUrls: readonly string[];
+  /** Lower-case hex SHA-256 of the issuer certificate's DER: selects per-issuer configuration. */
+  readonly issuerFingerprint: string;
+  /** The issuer's subject as @peculiar/x509 prints it ("CN=..., O=..., C=..."). */
+  readonly issuerSubject: string;
 }
 
 export interface RevocationChecker {
@@ -38,19 +65,24 @@ export const revocationDisabled: RevocationChecker = {
   close: async () => {},
 };
 
-/** The one place a revocation status becomes a deny reason (or none). */
+/**
+ * The decision step's one line: undefined means "go on" (good, or unchecked in soft mode, which the
+ * caller marks in a header and the log); otherwise the denial, with the revocation time and reason
+ * in the detail for the log.
+ */
 export function revocationDenial(status: RevocationStatus): Denial | undefined {
   switch (status.status) {
     case "good":
     case "unchecked":
       return undefined;
     case "revoked":
-      return status.revocationReason === "certificateHold"
-        ? deny("CERT_ON_HOLD", `revoked at ${status.revokedAt.toISOString()} (certificateHold)`)
-        : deny("CERT_REVOKED", `revoked at ${status.revokedAt.toISOString()} (${status.revocationReason ?? "unspecified"})`);
+      return deny(
+        status.revocationReason === "certificateHold" ? "CERT_ON_HOLD" : "CERT_REVOKED",
+        `revoked at ${status.revokedAt.toISOString()}, reason ${status.revocationReason ?? "unspecified"} (${status.source})`,
+      );
     case "unknown":
-      return deny("CERT_REVOCATION_UNKNOWN", `${status.source} responder does not know the certificate`);
+      return deny("CERT_REVOCATION_UNKNOWN", `the ${status.source} responder does not know this certificate`);
     case "unavailable":
-      return deny("REVOCATION_UNAVAILABLE", status.detail);
+      return deny("REVOCATION_UNAVAILABLE", `${status.code}: ${status.detail}`);
   }
 }

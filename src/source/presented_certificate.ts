@@ -13,6 +13,10 @@ export interface PresentedCertificate {
 
 export type CertificateOrigin = "peer" | "xfcc" | "client-cert" | "header";
 
-export function presented(der: Buffer, via: CertificateOrigin, offered: readonly Buffer[] = []): PresentedCertificate {
+export function presented(
+  der: Buffer,
+  via: CertificateOrigin,
+  offered: readonly Buffer[] = [],
+): PresentedCertificate {
   return { der, sha256: createHash("sha256").update(der).digest("hex"), offered, via };
 }

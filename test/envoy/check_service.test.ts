@@ -67,7 +67,8 @@ async function decide(spec: Parameters<typeof checkRequest>[0]) {
     code: response.status.code,
     http: response.denied_response?.status.code ?? 200,
     reason: headerValue(response, "x-authz-reason"),
-    body: response.denied_response?.body === undefined ? undefined : JSON.parse(response.denied_response.body),
+    body:
+      response.denied_response?.body === undefined ? undefined : JSON.parse(response.denied_response.body),
   };
 }
 
@@ -100,7 +101,11 @@ describe("roles against Berlin Group path families", () => {
       });
     }
     it(`a TPP with every role may ${family.method} ${family.path}`, async () => {
-      const result = await decide({ method: family.method, path: family.path, certPem: pki.tpps["tpp-all"].pem });
+      const result = await decide({
+        method: family.method,
+        path: family.path,
+        certPem: pki.tpps["tpp-all"].pem,
+      });
       expect(result.code).toBe(0);
     });
   }
@@ -148,9 +153,24 @@ describe("certificate problems are 401 with a Berlin Group body", () => {
     ["a QSealC", () => pki.tpps["tpp-qseal"].pem, "CERT_NOT_QWAC", "CERTIFICATE_INVALID"],
     ["a plain TLS certificate", () => extra.plain!.pem, "CERT_NOT_QWAC", "CERTIFICATE_INVALID"],
     ["without QcCompliance", () => extra.noQcCompliance!.pem, "CERT_NOT_QWAC", "CERTIFICATE_INVALID"],
-    ["a role name that contradicts its OID", () => extra.roleMismatch!.pem, "CERT_ROLE_MISMATCH", "CERTIFICATE_INVALID"],
-    ["an organizationIdentifier not in PSD2 form", () => extra.badOrgId!.pem, "CERT_ORG_ID_INVALID", "CERTIFICATE_INVALID"],
-    ["an organizationIdentifier of another NCA", () => extra.orgIdOtherNca!.pem, "CERT_ORG_ID_INVALID", "CERTIFICATE_INVALID"],
+    [
+      "a role name that contradicts its OID",
+      () => extra.roleMismatch!.pem,
+      "CERT_ROLE_MISMATCH",
+      "CERTIFICATE_INVALID",
+    ],
+    [
+      "an organizationIdentifier not in PSD2 form",
+      () => extra.badOrgId!.pem,
+      "CERT_ORG_ID_INVALID",
+      "CERTIFICATE_INVALID",
+    ],
+    [
+      "an organizationIdentifier of another NCA",
+      () => extra.orgIdOtherNca!.pem,
+      "CERT_ORG_ID_INVALID",
+      "CERTIFICATE_INVALID",
+    ],
   ];
   for (const [name, pem, reason, code] of cases) {
     it(`denies ${name}: ${reason}`, async () => {
@@ -200,7 +220,13 @@ describe("hostile input is a denial with a reason, and the service keeps serving
     ["invalid UTF-8 after decoding", () => `%C0%AE${encodeURIComponent(pem())}`],
     ["1 MB of data", () => "A".repeat(1024 * 1024)],
     ["two certificates where Envoy sends one", () => encodeURIComponent(pem() + pem())],
-    ["a valid PEM wrapper around random bytes", () => encodeURIComponent(`-----BEGIN CERTIFICATE-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END CERTIFICATE-----\n`)],
+    [
+      "a valid PEM wrapper around random bytes",
+      () =>
+        encodeURIComponent(
+          `-----BEGIN CERTIFICATE-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END CERTIFICATE-----\n`,
+        ),
+    ],
   ];
   for (const [name, raw] of inputs) {
     it(`denies ${name} with CERT_MALFORMED`, async () => {
@@ -242,8 +268,16 @@ describe("hostile input is a denial with a reason, and the service keeps serving
 describe("per-route roles from Envoy context_extensions", () => {
   it("replaces the policy's roles for the route", async () => {
     const ext = { tpp_roles: "PSP_PI" };
-    const ai = await decide({ path: "/v1/accounts", certPem: pki.tpps["tpp-ai"].pem, contextExtensions: ext });
-    const pi = await decide({ path: "/v1/accounts", certPem: pki.tpps["tpp-pi"].pem, contextExtensions: ext });
+    const ai = await decide({
+      path: "/v1/accounts",
+      certPem: pki.tpps["tpp-ai"].pem,
+      contextExtensions: ext,
+    });
+    const pi = await decide({
+      path: "/v1/accounts",
+      certPem: pki.tpps["tpp-pi"].pem,
+      contextExtensions: ext,
+    });
     expect(ai.reason).toBe("ROLE_NOT_ALLOWED");
     expect(pi.code).toBe(0);
   });

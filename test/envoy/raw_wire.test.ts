@@ -2,17 +2,47 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
-import { encode, type Field, mapEntry, stringField, submessage, submessages, varintField } from "../support/protowire.js";
+import {
+  encode,
+  type Field,
+  mapEntry,
+  stringField,
+  submessage,
+  submessages,
+  varintField,
+} from "../support/protowire.js";
 
 // Field numbers below are Envoy's upstream ones (envoy/service/auth/v3), written out by hand on purpose.
-function rawCheckRequest(opts: { method: string; path: string; certificate?: string; headers: Record<string, string> }) {
+function rawCheckRequest(opts: {
+  method: string;
+  path: string;
+  certificate?: string;
+  headers: Record<string, string>;
+}) {
   const peer: Field[] = [
-    [1, [[1, [[2, "127.0.0.1"], [3, 50000]]]]], // Peer.address -> Address.socket_address{address, port_value}
+    [
+      1,
+      [
+        [
+          1,
+          [
+            [2, "127.0.0.1"],
+            [3, 50000],
+          ],
+        ],
+      ],
+    ], // Peer.address -> Address.socket_address{address, port_value}
     [4, "spiffe://tpp"], // Peer.principal
   ];
   if (opts.certificate !== undefined) peer.push([5, opts.certificate]); // Peer.certificate
   const headers: Field[] = Object.entries(opts.headers).map(([k, v]) => [3, mapEntry(k, v)]); // HttpRequest.headers
-  const http: Field[] = [[1, "raw-req-1"], [2, opts.method], ...headers, [4, opts.path], [5, "api.bank.example"]];
+  const http: Field[] = [
+    [1, "raw-req-1"],
+    [2, opts.method],
+    ...headers,
+    [4, opts.path],
+    [5, "api.bank.example"],
+  ];
   const attributes: Field[] = [
     [1, peer], // AttributeContext.source
     [4, [[2, http]]], // AttributeContext.request -> Request.http
@@ -49,7 +79,12 @@ describe("the wire contract with upstream field numbers", () => {
       method: "GET",
       path: "/v1/accounts?withBalance=true",
       certificate: encodeURIComponent(pki.tpps["tpp-ai"].pem),
-      headers: { ":method": "GET", ":path": "/v1/accounts?withBalance=true", "x-tpp-roles": "spoofed", "x-tpp-x": "1" },
+      headers: {
+        ":method": "GET",
+        ":path": "/v1/accounts?withBalance=true",
+        "x-tpp-roles": "spoofed",
+        "x-tpp-x": "1",
+      },
     });
     const response = await gk.checkRaw(bytes);
     const status = submessage(response, 1)!; // CheckResponse.status

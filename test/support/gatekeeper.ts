@@ -65,7 +65,10 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
   };
-  const client = new pkg.envoy.service.auth.v3.Authorization(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new pkg.envoy.service.auth.v3.Authorization(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
   const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     port,
@@ -73,8 +76,12 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
     server,
     check: (request) =>
       new Promise((resolve, reject) => {
-        (client as unknown as Record<string, (r: unknown, cb: (e: Error | null, v: WireCheckResponse) => void) => void>)
-          .Check!(request, (error, value) => (error === null ? resolve(value) : reject(error)));
+        (
+          client as unknown as Record<
+            string,
+            (r: unknown, cb: (e: Error | null, v: WireCheckResponse) => void) => void
+          >
+        ).Check!(request, (error, value) => (error === null ? resolve(value) : reject(error)));
       }),
     checkRaw: (request) =>
       new Promise((resolve, reject) => {
@@ -119,7 +126,8 @@ export function checkRequest(spec: RequestSpec): CheckRequestObject {
     "x-request-id": "req-1",
     ...spec.headers,
   };
-  const certificate = spec.rawCertificate ?? (spec.certPem === undefined ? undefined : envoyCertificate(spec.certPem));
+  const certificate =
+    spec.rawCertificate ?? (spec.certPem === undefined ? undefined : envoyCertificate(spec.certPem));
   const http = spec.rawHeaders
     ? {
         id: "req-1",

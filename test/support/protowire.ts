@@ -12,7 +12,12 @@ export function encode(fields: readonly Field[]): Buffer {
       parts.push(varint((number << 3) | 0), varint(value));
       continue;
     }
-    const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : Array.isArray(value) ? encode(value) : Buffer.from(value);
+    const bytes =
+      typeof value === "string"
+        ? Buffer.from(value, "utf8")
+        : Array.isArray(value)
+          ? encode(value)
+          : Buffer.from(value);
     parts.push(varint((number << 3) | 2), varint(bytes.length), bytes);
   }
   return Buffer.concat(parts);
@@ -74,7 +79,9 @@ export function decode(buffer: Buffer): Decoded[] {
 
 /** All length-delimited values of field `number`. */
 export function submessages(buffer: Buffer, number: number): Buffer[] {
-  return decode(buffer).flatMap((field) => (field.number === number && field.bytes !== undefined ? [field.bytes] : []));
+  return decode(buffer).flatMap((field) =>
+    field.number === number && field.bytes !== undefined ? [field.bytes] : [],
+  );
 }
 
 export function submessage(buffer: Buffer, number: number): Buffer | undefined {
