@@ -6,8 +6,10 @@
 import "reflect-metadata";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { type LoadResult, runLoad } from "./load.js";
 
@@ -21,10 +23,11 @@ async function main(): Promise<void> {
   try {
     await ensureDemoPki(join(dir, "pki"));
     const config = join(dir, "config.yaml");
+    const servicePort = await freePort();
     writeFileSync(
       config,
       [
-        "listen: { host: 127.0.0.1, port: 0 }",
+        `listen: { host: 127.0.0.1, port: ${servicePort} }`,
         "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
         `policy: ${join(ROOT, "policies/berlin-group.yaml")}`,
         "log: { level: info }",
@@ -32,14 +35,12 @@ async function main(): Promise<void> {
     );
     const service = await startChild(
       ["--import", "tsx", join(ROOT, "src/main.ts"), config],
-      /"port":(\d+)/,
+      servicePort,
       children,
     );
-    const bare = await startChild(
-      ["--import", "tsx", join(ROOT, "bench/bare_server.ts"), "0"],
-      /listening (\d+)/,
-      children,
-    );
+    const barePort = await freePort();
+    const bareArgs = ["--import", "tsx", join(ROOT, "bench/bare_server.ts"), `${barePort}`];
+    const bare = await startChild(bareArgs, barePort, children);
     const requests = ["tpp-ai", "tpp-all"].map((tpp) => warmRequest(join(dir, "pki", `${tpp}.pem`)));
     await runLoad(`127.0.0.1:${service}`, requests, 8, 1000); // warm the caches and the JIT
     await runLoad(`127.0.0.1:${bare}`, requests, 8, 1000);
@@ -97,24 +98,26 @@ function warmRequest(pemFile: string): unknown {
   };
 }
 
-function startChild(args: string[], ready: RegExp, children: ChildProcess[]): Promise<number> {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts a server process with its output (the decision log) going to /dev/null, as to a log shipper. */
+async function startChild(args: string[], port: number, children: ChildProcess[]): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], cwd: ROOT });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString();
-      const match = ready.exec(seen);
-      if (match?.[1] !== undefined) {
-        // Keep draining stdout (the decision log) so the child never blocks on a full pipe.
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
-  });
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  await new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + 20_000, (error) =>
+      error === undefined || error === null ? resolve() : reject(error),
+    ),
+  );
+  client.close();
+  return port;
 }
 
 void main();

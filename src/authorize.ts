@@ -5,16 +5,16 @@ import { type Policy, type RouteRequirement, safePath } from "./policy/policy.js
 import { PSD2_ROLES, type Psd2Role } from "./qwac/qwac.js";
 import type { Denial } from "./reasons.js";
 import { type RevocationChecker, type RevocationStatus, revocationDenial } from "./revocation/revocation.js";
-import { peerCertificate } from "./source/peer_certificate.js";
+import type { PeerCertificates } from "./source/peer_certificate.js";
 import type { CertificateOrigin } from "./source/presented_certificate.js";
 import type { VerifiedCertificates } from "./verified_certificates.js";
 
 /** One consistent set of everything a Check needs; swapped as a whole on reload. */
 export interface Gate {
   readonly policy: Policy;
+  readonly peerCertificates: PeerCertificates;
   readonly certificates: VerifiedCertificates;
   readonly revocation: RevocationChecker;
-  readonly maxCertificateBytes: number;
   readonly now: () => Date;
 }
 
@@ -35,7 +35,7 @@ export async function authorize(input: CheckInput, gate: Gate): Promise<Decision
     return allowed(route, path.value, undefined);
   }
 
-  const presented = peerCertificate(input, gate.maxCertificateBytes);
+  const presented = gate.peerCertificates.read(input);
   if (presented === undefined) return denied({ reason: "CERT_MISSING" }, path.value);
   if (!presented.ok) return denied(presented.denial, path.value);
   const via = presented.value.via;

@@ -2,6 +2,7 @@ import type { Gate } from "./authorize.js";
 import type { Config } from "./config/config.js";
 import { loadPolicy } from "./policy/policy.js";
 import { type RevocationChecker, revocationDisabled } from "./revocation/revocation.js";
+import { PeerCertificates } from "./source/peer_certificate.js";
 import { loadTrustStore } from "./trust/trust_store.js";
 import { VerifiedCertificates } from "./verified_certificates.js";
 
@@ -29,7 +30,7 @@ export function buildGate(config: Config, deps: GateDependencies): Gate {
     policy,
     certificates,
     revocation: deps.revocation ?? revocationDisabled,
-    maxCertificateBytes: config.limits.maxCertificateBytes,
+    peerCertificates: new PeerCertificates(config.limits.maxCertificateBytes, config.cache.certificates),
     now: deps.now,
   };
 }

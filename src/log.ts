@@ -5,7 +5,8 @@ import type { Decision } from "./decision/decision.js";
 export type { Logger };
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, base: { service: "psd2-gatekeeper" }, timestamp: pino.stdTimeFunctions.isoTime };
+  // pino's default epoch-millisecond time: an ISO string costs a Date and a format per line on the hot path.
+  const options = { level, base: { service: "psd2-gatekeeper" } };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 
@@ -19,6 +20,8 @@ export function logDecision(logger: Logger, input: CheckInput, decision: Decisio
     reqId: input.requestId,
     tpp: decision.tpp?.organizationIdentifier,
     roles: decision.tpp?.roles.join(","),
+    // Roles this service does not know are never granted; showing them tells the operator why.
+    unknownRoles: decision.tpp?.unknownRoleOids.length ? decision.tpp.unknownRoleOids.join(",") : undefined,
     method: input.method,
     path: decision.path,
     decision: decision.allowed ? "allow" : "deny",

@@ -5,6 +5,8 @@ export interface TppIdentity {
   readonly organizationIdentifier: string;
   readonly organizationName: string | undefined;
   readonly roles: readonly Psd2Role[];
+  /** Role OIDs in the certificate that this service does not know: logged, never granted. */
+  readonly unknownRoleOids: readonly string[];
   readonly ncaId: string;
   readonly ncaName: string;
   readonly certSha256: string;
@@ -18,6 +20,7 @@ export function identityOf(qwac: Qwac, certSha256: string): TppIdentity {
     organizationIdentifier: qwac.organizationIdentifier,
     organizationName: qwac.organizationName,
     roles: qwac.roles,
+    unknownRoleOids: qwac.unknownRoleOids,
     ncaId: qwac.ncaId,
     ncaName: qwac.ncaName,
     certSha256,

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { CheckInput } from "../check_input.js";
 import { deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
@@ -6,14 +7,32 @@ import { type PresentedCertificate, presented } from "./presented_certificate.js
 
 /**
  * Envoy's `source.certificate`: the leaf only, PEM, percent-encoded (RFC 3986 style, upper-case hex).
- * Returns undefined when the connection carried no client certificate.
+ * Decoded certificates are remembered by their exact encoded form, so a returning TPP costs one map
+ * lookup here: no percent-decoding, no base64, no hashing on the warm path.
  */
-export function peerCertificate(
-  input: CheckInput,
-  maxBytes: number,
-): Result<PresentedCertificate> | undefined {
-  const encoded = input.peer.certificate;
-  if (encoded === undefined) return undefined;
+export class PeerCertificates {
+  private readonly decoded: LRUCache<string, PresentedCertificate>;
+
+  constructor(
+    private readonly maxBytes: number,
+    maxEntries: number,
+  ) {
+    this.decoded = new LRUCache({ max: maxEntries });
+  }
+
+  /** undefined when the connection carried no client certificate. */
+  read(input: CheckInput): Result<PresentedCertificate> | undefined {
+    const encoded = input.peer.certificate;
+    if (encoded === undefined) return undefined;
+    const known = this.decoded.get(encoded);
+    if (known !== undefined) return ok(known);
+    const result = decodePeerCertificate(encoded, this.maxBytes);
+    if (result.ok) this.decoded.set(encoded, result.value);
+    return result;
+  }
+}
+
+export function decodePeerCertificate(encoded: string, maxBytes: number): Result<PresentedCertificate> {
   if (encoded.length > maxBytes)
     return fail(deny("CERT_MALFORMED", `certificate attribute over ${maxBytes} bytes`));
   const pem = percentDecode(encoded);

@@ -8,6 +8,7 @@ import { AuthorizationServer } from "../../src/envoy/server.js";
 import type { WireCheckResponse } from "../../src/envoy/wire.js";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type RevocationChecker, revocationDisabled } from "../../src/revocation/revocation.js";
+import { PeerCertificates } from "../../src/source/peer_certificate.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import { VerifiedCertificates } from "../../src/verified_certificates.js";
 
@@ -52,7 +53,7 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
       now,
     }),
     revocation: options.revocation ?? revocationDisabled,
-    maxCertificateBytes: options.maxCertificateBytes ?? 16_384,
+    peerCertificates: new PeerCertificates(options.maxCertificateBytes ?? 16_384, 1000),
     now,
   };
   const server = new AuthorizationServer({

@@ -1,0 +1,81 @@
+/**
+ * The warm path without the network: toCheckInput -> authorize -> toCheckResponse -> decision log line,
+ * in one process, many times. What the service itself adds per Check, apart from gRPC.
+ */
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { authorize } from "../src/authorize.js";
+import { createDemoPki } from "../src/demo/demo_pki.js";
+import { toCheckInput } from "../src/envoy/check_request.js";
+import { toCheckResponse } from "../src/envoy/check_response.js";
+import type { WireCheckRequest } from "../src/envoy/wire.js";
+import { createLogger, logDecision } from "../src/log.js";
+import { parsePolicy } from "../src/policy/policy.js";
+import { revocationDisabled } from "../src/revocation/revocation.js";
+import { PeerCertificates } from "../src/source/peer_certificate.js";
+import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
+import { VerifiedCertificates } from "../src/verified_certificates.js";
+
+export async function coreWarmPath(
+  iterations: number,
+): Promise<{ usPerCheck: number; checksPerSecond: number }> {
+  const pki = await createDemoPki();
+  const now = (): Date => new Date();
+  const gate = {
+    policy: parsePolicy(
+      readFileSync(join(import.meta.dirname, "../policies/berlin-group.yaml"), "utf8"),
+      "bg.yaml",
+    ),
+    certificates: new VerifiedCertificates({
+      trust: trustStoreFromCertificates([pki.root.cert], [pki.intermediate.cert]),
+      qwac: { acceptEseal: false },
+      headerPrefix: "x-tpp-",
+      maxEntries: 1000,
+      denialTtlMs: 60_000,
+      now,
+    }),
+    revocation: revocationDisabled,
+    peerCertificates: new PeerCertificates(16_384, 1000),
+    now,
+  };
+  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const logger = createLogger("info", sink);
+  const path = "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked";
+  const request: WireCheckRequest = {
+    attributes: {
+      source: { certificate: encodeURIComponent(pki.tpps["tpp-ai"].pem) },
+      request: {
+        http: {
+          id: "bench",
+          method: "GET",
+          path,
+          headers: {
+            ":method": "GET",
+            ":path": path,
+            "x-request-id": "r",
+            "user-agent": "bench",
+            "x-tpp-roles": "x",
+          },
+        },
+      },
+    },
+  };
+  const settings = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
+  const once = async (): Promise<void> => {
+    const input = toCheckInput(request);
+    const decision = await authorize(input, gate);
+    toCheckResponse(decision, input, settings);
+    logDecision(logger, input, decision, 1);
+  };
+  for (let i = 0; i < 2000; i++) await once();
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await once();
+  const us = Number(process.hrtime.bigint() - started) / 1000 / iterations;
+  return { usPerCheck: Math.round(us * 100) / 100, checksPerSecond: Math.round(1_000_000 / us) };
+}
+
+if (process.argv[1]?.endsWith("core.bench.ts")) {
+  coreWarmPath(50_000).then((r) => process.stdout.write(`${JSON.stringify(r)}\n`));
+}

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "../../src/config/config.js";
+import { ConfigError } from "../../src/config/config_error.js";
+
+const MINIMAL = "trust: { anchors: roots/ }\npolicy: policy.yaml\n";
+
+function errorOf(text: string): ConfigError {
+  try {
+    parseConfig(text, "/etc/gk/config.yaml");
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("the service configuration file", () => {
+  it("fills defaults and resolves paths against the config file's folder", () => {
+    const config = parseConfig(MINIMAL, "/etc/gk/config.yaml");
+    expect(config.trust.anchors).toBe("/etc/gk/roots");
+    expect(config.policy).toBe("/etc/gk/policy.yaml");
+    expect(config.listen).toEqual({ host: "127.0.0.1", port: 9191 });
+    expect(config.headers).toEqual({ prefix: "x-tpp-", reason: "x-authz-reason" });
+    expect(config.qwac.acceptEseal).toBe(false);
+    expect(config.cache.certificates).toBe(10_000);
+  });
+
+  it("keeps absolute paths as they are", () => {
+    const config = parseConfig("trust: { anchors: /pki/roots.pem }\npolicy: /p.yaml\n", "/etc/gk/c.yaml");
+    expect(config.trust.anchors).toBe("/pki/roots.pem");
+  });
+
+  const bad: [string, string, string, RegExp][] = [
+    ["a missing required key", "policy: p.yaml\n", "trust", /expected object/],
+    [
+      "an unknown (misspelt) key",
+      `${MINIMAL}qwac: { acceptESeal: true }\n`,
+      "qwac.acceptESeal",
+      /unknown key/,
+    ],
+    ["a wrong type", `${MINIMAL}listen: { port: "9191" }\n`, "listen.port", /expected number/],
+    ["an out-of-range number", `${MINIMAL}listen: { port: 70000 }\n`, "listen.port", /65535/],
+    [
+      "a header prefix that is not a header name",
+      `${MINIMAL}headers: { prefix: "X TPP" }\n`,
+      "headers.prefix",
+      /lower-case/,
+    ],
+    ["an unknown log level", `${MINIMAL}log: { level: loud }\n`, "log.level", /Invalid option/],
+    ["a zero cache", `${MINIMAL}cache: { certificates: 0 }\n`, "cache.certificates", />=1/],
+  ];
+  for (const [name, text, key, problem] of bad) {
+    it(`rejects ${name}, naming the file and the key`, () => {
+      const error = errorOf(text);
+      expect(error.file).toBe("/etc/gk/config.yaml");
+      expect(error.key).toBe(key);
+      expect(error.problem).toMatch(problem);
+      expect(error.message).toContain(`/etc/gk/config.yaml: ${key}: `);
+    });
+  }
+
+  it("rejects YAML syntax errors with the line", () => {
+    const error = errorOf("trust:\n  anchors: [a\npolicy: p\n");
+    expect(error.message).toMatch(/config\.yaml: YAML line \d+/);
+  });
+
+  it("rejects duplicate keys instead of silently taking the last one", () => {
+    expect(errorOf(`${MINIMAL}policy: other.yaml\n`).message).toMatch(/YAML/);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), "gk-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("names a config file that cannot be read", () => {
+    expect(() => loadConfig(join(dir, "missing.yaml"))).toThrow(/missing\.yaml: cannot read: ENOENT/);
+  });
+
+  it("loads a file from disk", () => {
+    const file = join(dir, "ok.yaml");
+    writeFileSync(file, MINIMAL);
+    expect(loadConfig(file).policy).toBe(join(dir, "policy.yaml"));
+  });
+});

@@ -1,0 +1,171 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDemoPki } from "../../src/demo/demo_pki.js";
+import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
+import { PROJECT_ROOT } from "../../src/project_root.js";
+import { checkRequest } from "../support/gatekeeper.js";
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly lines: Record<string, unknown>[];
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `src/main.ts` as its own process, as `npm start` would (through tsx instead of a build). */
+function startService(configFile: string): Running {
+  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "src/main.ts"), configFile], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = "";
+  let partial = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    partial += chunk.toString();
+    const complete = partial.split("\n");
+    partial = complete.pop() ?? "";
+    for (const line of complete) if (line.trim() !== "") lines.push(JSON.parse(line));
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, lines, stderr: () => stderr, exited };
+}
+
+async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function client<T>(service: string, port: number): T {
+  const definition = protoLoader.loadSync(
+    ["envoy/service/auth/v3/external_auth.proto", "grpc/health/v1/health.proto"],
+    LOADER_OPTIONS,
+  );
+  let node: unknown = grpc.loadPackageDefinition(definition);
+  for (const part of service.split(".")) node = (node as Record<string, unknown>)[part];
+  const Ctor = node as grpc.ServiceClientConstructor;
+  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as T;
+}
+
+type Unary<Req, Res> = (request: Req, cb: (error: grpc.ServiceError | null, response: Res) => void) => void;
+
+const dir = mkdtempSync(join(tmpdir(), "gk-process-"));
+const running: Running[] = [];
+
+beforeAll(async () => {
+  await ensureDemoPki(join(dir, "pki"));
+});
+
+afterAll(async () => {
+  for (const service of running) {
+    if (service.child.exitCode === null) {
+      service.child.kill("SIGKILL");
+      await service.exited;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the service process", () => {
+  it("serves Check and health, logs one line per decision without the certificate, and exits 0 on SIGTERM", async () => {
+    const config = join(dir, "good.yaml");
+    writeFileSync(
+      config,
+      [
+        "listen: { host: 127.0.0.1, port: 0 }",
+        "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
+        `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
+      ].join("\n"),
+    );
+    const service = startService(config);
+    running.push(service);
+    const port = await waitFor(
+      () => service.lines.find((line) => line.msg === "ext_authz listening")?.port as number | undefined,
+      "the listening line",
+    );
+
+    const health = client<{ Check: Unary<{ service: string }, { status: number }> }>(
+      "grpc.health.v1.Health",
+      port,
+    );
+    const status = await new Promise<number>((resolve, reject) =>
+      health.Check({ service: "envoy.service.auth.v3.Authorization" }, (error, response) =>
+        error === null ? resolve(response.status) : reject(error),
+      ),
+    );
+    expect(status).toBe(1); // SERVING
+
+    const authz = client<{ Check: Unary<unknown, { status: { code: number } }> }>(
+      "envoy.service.auth.v3.Authorization",
+      port,
+    );
+    const pem = readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8");
+    const response = await new Promise<{ status: { code: number } }>((resolve, reject) =>
+      authz.Check(
+        checkRequest({
+          path: "/v1/accounts?iban=DE89370400440532013000",
+          certPem: pem,
+          headers: { cookie: "s=1" },
+        }),
+        (error, value) => (error === null ? resolve(value) : reject(error)),
+      ),
+    );
+    expect(response.status.code).toBe(0);
+
+    const decision = await waitFor(
+      () => service.lines.find((line) => line.decision === "allow"),
+      "the decision line",
+    );
+    expect(decision).toMatchObject({
+      reqId: "req-1",
+      tpp: "PSDFR-ACPR-10001",
+      roles: "PSP_AI",
+      method: "GET",
+      path: "/v1/accounts",
+    });
+    expect(typeof decision.us).toBe("number");
+    const everything = JSON.stringify(service.lines);
+    expect(everything).not.toContain("DE89370400440532013000");
+    expect(everything).not.toContain("BEGIN CERTIFICATE");
+    expect(everything).not.toContain(pem.split("\n")[1]);
+    expect(everything).not.toContain("s=1");
+
+    (health as unknown as grpc.Client).close();
+    (authz as unknown as grpc.Client).close();
+    service.child.kill("SIGTERM");
+    expect(await service.exited).toBe(0);
+    expect(service.lines.some((line) => line.msg === "stopped")).toBe(true);
+  });
+
+  it("refuses to start on a bad config, naming the file, the key and the problem", async () => {
+    const config = join(dir, "bad.yaml");
+    writeFileSync(config, "trust: { anchors: pki/root.pem }\npolicy: p.yaml\ncache: { certificates: -1 }\n");
+    const service = startService(config);
+    running.push(service);
+    expect(await service.exited).toBe(1);
+    expect(service.stderr()).toContain(`config error: ${config}: cache.certificates:`);
+  });
+
+  it("refuses to start on a broken policy file, naming that file", async () => {
+    const policy = join(dir, "broken-policy.yaml");
+    writeFileSync(policy, "version: 1\nrules:\n  - { methods: [GET], path: /v1/x, roles: [PSP_XX] }\n");
+    const config = join(dir, "bad-policy.yaml");
+    writeFileSync(config, `trust: { anchors: pki/root.pem }\npolicy: ${policy}\n`);
+    const service = startService(config);
+    running.push(service);
+    expect(await service.exited).toBe(1);
+    expect(service.stderr()).toContain(`config error: ${policy}: rules.0.roles.0`);
+  });
+});
