@@ -31,6 +31,8 @@ async function main(): Promise<void> {
         "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
         `policy: ${join(ROOT, "policies/berlin-group.yaml")}`,
         "log: { level: info }",
+        "metrics: { port: 0 }",
+        "revocation: { enabled: false }",
       ].join("\n"),
     );
     const service = await startChild(

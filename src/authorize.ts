@@ -23,41 +23,51 @@ export const ROLES_EXTENSION = "tpp_roles";
 
 const NO_HEADERS: HeaderList = [];
 
+/** What is known so far about a request, carried into its decision. */
+interface Known {
+  readonly path?: string;
+  readonly route?: RouteRequirement;
+  readonly via?: CertificateOrigin;
+  readonly tpp?: TppIdentity;
+  readonly headers?: HeaderList;
+  readonly revocation?: RevocationStatus;
+}
+
 /**
  * The pipeline: path -> route -> certificate -> QWAC + chain -> revocation -> roles. Certificate problems
  * are reported before route problems so an unauthenticated caller learns nothing about the route table.
  */
 export async function authorize(input: CheckInput, gate: Gate): Promise<Decision> {
   const path = safePath(input.rawPath);
-  if (!path.ok) return denied(path.denial, undefined);
+  if (!path.ok) return denied(path.denial, {});
   const route = routeFor(input, path.value, gate.policy);
-  if (route !== undefined && !("reason" in route) && route.kind === "public") {
-    return allowed(route, path.value, undefined);
-  }
+  if (route !== undefined && "kind" in route && route.kind === "public")
+    return allowed(route, { path: path.value });
+  const known: Known = {
+    path: path.value,
+    route: route !== undefined && "kind" in route ? route : undefined,
+  };
 
   const presented = gate.peerCertificates.read(input);
-  if (presented === undefined) return denied({ reason: "CERT_MISSING" }, path.value);
-  if (!presented.ok) return denied(presented.denial, path.value);
-  const via = presented.value.via;
+  if (presented === undefined) return denied({ reason: "CERT_MISSING" }, known);
+  if (!presented.ok) return denied(presented.denial, known);
   const verified = await gate.certificates.verify(presented.value);
-  if (!verified.ok) return denied(verified.denial, path.value, { via });
-  const { identity, headers } = verified.value;
+  const via = presented.value.via;
+  if (!verified.ok) return denied(verified.denial, { ...known, via });
+  const { identity: tpp, headers } = verified.value;
 
   const revocation = await gate.revocation.check(verified.value.revocation, gate.now());
+  const checked: Known = { ...known, via, tpp, headers, revocation };
   const revoked = revocationDenial(revocation);
-  if (revoked !== undefined) return denied(revoked, path.value, { via, tpp: identity, revocation });
+  if (revoked !== undefined) return denied(revoked, checked);
 
-  const context = { via, tpp: identity, revocation };
-  if (route === undefined) return denied({ reason: "ROUTE_NOT_ALLOWED" }, path.value, context);
-  if ("reason" in route) return denied(route, path.value, context);
-  if (route.kind === "roles" && !route.anyOf.some((role) => identity.roles.includes(role))) {
-    return denied(
-      { reason: "ROLE_NOT_ALLOWED", detail: `rule ${route.ruleId} needs any of ${route.anyOf.join(",")}` },
-      path.value,
-      context,
-    );
+  if (route === undefined) return denied({ reason: "ROUTE_NOT_ALLOWED" }, checked);
+  if (!("kind" in route)) return denied(route, checked);
+  if (route.kind === "roles" && !route.anyOf.some((role) => tpp.roles.includes(role))) {
+    const detail = `rule ${route.ruleId} needs any of ${route.anyOf.join(",")}`;
+    return denied({ reason: "ROLE_NOT_ALLOWED", detail }, checked);
   }
-  return allowed(route, path.value, { identity, headers, revocation, via });
+  return allowed(route, checked);
 }
 
 /**
@@ -75,41 +85,32 @@ function routeFor(input: CheckInput, path: string, policy: Policy): RouteRequire
       detail: `invalid ${ROLES_EXTENSION} context extension "${fromRoute}"`,
     };
   }
-  return { kind: "roles", ruleId: "envoy-route", anyOf: known };
+  return { kind: "roles", ruleId: "envoy-route", anyOf: known, mode: "enforce" };
 }
 
-interface DecisionContext {
-  readonly via?: CertificateOrigin;
-  readonly tpp?: TppIdentity;
-  readonly revocation?: RevocationStatus;
-}
-
-function denied(denial: Denial, path: string | undefined, context: DecisionContext = {}): Deny {
+function denied(denial: Denial, known: Known): Deny {
   return {
     allowed: false,
     reason: denial.reason,
     detail: denial.detail,
-    tpp: context.tpp,
-    revocation: context.revocation,
-    certificateVia: context.via,
-    path,
+    route: known.route,
+    tpp: known.tpp,
+    identityHeaders: known.headers ?? NO_HEADERS,
+    revocation: known.revocation,
+    certificateVia: known.via,
+    path: known.path,
   };
 }
 
-function allowed(
-  route: RouteRequirement,
-  path: string,
-  tpp:
-    | { identity: TppIdentity; headers: HeaderList; revocation: RevocationStatus; via: CertificateOrigin }
-    | undefined,
-): Allow {
+function allowed(route: RouteRequirement, known: Known): Allow {
   return {
     allowed: true,
     route,
-    tpp: tpp?.identity,
-    identityHeaders: tpp?.headers ?? NO_HEADERS,
-    revocation: tpp?.revocation,
-    certificateVia: tpp?.via,
-    path,
+    tpp: known.tpp,
+    identityHeaders: known.headers ?? NO_HEADERS,
+    revocation: known.revocation,
+    certificateVia: known.via,
+    path: known.path ?? "",
+    wouldDeny: undefined,
   };
 }

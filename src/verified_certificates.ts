@@ -32,6 +32,7 @@ export interface VerifiedCertificatesOptions {
   /** How long a failed verification is remembered, so a bad certificate is not re-verified per request. */
   readonly denialTtlMs: number;
   readonly now: () => Date;
+  readonly onLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -54,7 +55,9 @@ export class VerifiedCertificates {
   async verify(presented: PresentedCertificate): Promise<Result<VerifiedCertificate>> {
     const nowMs = this.options.now().getTime();
     const cached = this.cache.get(presented.sha256);
-    if (cached !== undefined && isFresh(cached, nowMs)) return toResult(cached);
+    const hit = cached !== undefined && isFresh(cached, nowMs);
+    this.options.onLookup?.(hit);
+    if (hit) return toResult(cached);
     const entry = await this.verifyOnce(presented);
     return toResult(entry);
   }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { revocationConfigSchema } from "../revocation/config.js";
 import { ConfigError } from "./config_error.js";
 import { configErrorFromZod } from "./zod_issue.js";
 
@@ -46,6 +47,26 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       maxCertificateBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+    })
+    .prefault({}),
+  revocation: revocationConfigSchema.prefault({}),
+  /** dry-run: every policy denial is logged, counted and marked upstream, but the request is allowed. */
+  mode: z.enum(["enforce", "dry-run"]).default("enforce"),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(9464),
+      /** Recently seen TPP certificates watched for expiry and exported per TPP. */
+      maxTppSeries: z.number().int().min(1).max(100_000).default(1000),
+      /** How often expiry gauges are refreshed and T-30/T-15/T-7 warnings evaluated. */
+      expirySweepSeconds: z.number().int().min(1).default(60),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** JSON-lines audit trail of decisions; reopened on SIGUSR2 for log rotation. Off when absent. */
+      file: z.string().min(1).optional(),
     })
     .prefault({}),
   log: z
@@ -95,6 +116,7 @@ function resolvePaths(config: z.infer<typeof configSchema>, base: string): z.inf
   return {
     ...config,
     policy: at(config.policy),
+    audit: config.audit.file === undefined ? {} : { file: at(config.audit.file) },
     trust: {
       anchors: at(config.trust.anchors),
       ...(config.trust.intermediates === undefined ? {} : { intermediates: at(config.trust.intermediates) }),

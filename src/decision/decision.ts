@@ -1,5 +1,5 @@
 import type { RouteRequirement } from "../policy/policy.js";
-import type { DenyReason } from "../reasons.js";
+import type { Denial, DenyReason } from "../reasons.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
 import type { CertificateOrigin } from "../source/presented_certificate.js";
 import type { HeaderList, TppIdentity } from "./identity.js";
@@ -17,6 +17,8 @@ export interface Allow {
   readonly certificateVia: CertificateOrigin | undefined;
   /** The query-free path that was matched, safe to log. */
   readonly path: string;
+  /** Set in dry-run: the denial that was not enforced. */
+  readonly wouldDeny: Denial | undefined;
 }
 
 export interface Deny {
@@ -24,7 +26,11 @@ export interface Deny {
   readonly reason: DenyReason;
   /** For the log only; never sent to the client. */
   readonly detail: string | undefined;
+  /** The rule that applied, when the path got that far (its mode decides dry-run). */
+  readonly route: RouteRequirement | undefined;
   readonly tpp: TppIdentity | undefined;
+  /** Identity headers of a verified certificate, kept so a dry-run allow can still send them. */
+  readonly identityHeaders: HeaderList;
   readonly revocation: RevocationStatus | undefined;
   readonly certificateVia: CertificateOrigin | undefined;
   /** The query-free path when it was safe, otherwise undefined (never log a hostile raw path). */

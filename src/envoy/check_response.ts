@@ -31,6 +31,9 @@ function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSet
   if (decision.revocation?.status === "unchecked") {
     headers.push(overwrite(`${settings.headerPrefix}revocation`, "unchecked"));
   }
+  if (decision.wouldDeny !== undefined) {
+    headers.push(overwrite(`${settings.headerPrefix}dry-run-deny`, decision.wouldDeny.reason));
+  }
   return {
     status: { code: GRPC_OK },
     ok_response: { headers, headers_to_remove: spoofedHeaders(input, settings.headerPrefix, headers) },
@@ -78,6 +81,7 @@ function overwrite(key: string, value: string): WireHeaderValueOption {
 function metadata(decision: Decision, verdict: "allow" | "deny"): WireStruct {
   const fields: Record<string, WireStructValue> = { decision: { stringValue: verdict } };
   if (!decision.allowed) fields.reason = { stringValue: decision.reason };
+  else if (decision.wouldDeny !== undefined) fields.dry_run_deny = { stringValue: decision.wouldDeny.reason };
   if (decision.tpp !== undefined) {
     fields.tpp_id = { stringValue: decision.tpp.organizationIdentifier };
     fields.tpp_roles = { stringValue: decision.tpp.roles.join(",") };

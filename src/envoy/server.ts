@@ -1,8 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import { authorize, type Gate } from "../authorize.js";
-import { type Logger, logDecision } from "../log.js";
+import type { Gatekeeper } from "../gatekeeper.js";
+import type { Logger } from "../log.js";
 import { toCheckInput } from "./check_request.js";
-import { type ResponseSettings, toCheckResponse } from "./check_response.js";
+import { toCheckResponse } from "./check_response.js";
 import { loadProtos } from "./protos.js";
 import type { WireCheckRequest, WireCheckResponse } from "./wire.js";
 
@@ -12,9 +12,7 @@ const SERVICE_UNKNOWN = 3;
 const AUTHORIZATION_SERVICE = "envoy.service.auth.v3.Authorization";
 
 export interface ServerOptions {
-  /** The current configuration snapshot; read once per Check so a reload never mixes two. */
-  readonly gate: () => Gate;
-  readonly responses: () => ResponseSettings;
+  readonly gatekeeper: Gatekeeper;
   readonly logger: Logger;
 }
 
@@ -66,19 +64,9 @@ export class AuthorizationServer {
     call: grpc.ServerUnaryCall<WireCheckRequest, WireCheckResponse>,
     callback: grpc.sendUnaryData<WireCheckResponse>,
   ): void => {
-    const started = process.hrtime.bigint();
     const input = toCheckInput(call.request);
-    const gate = this.options.gate();
-    authorize(input, gate).then(
-      (decision) => {
-        callback(null, toCheckResponse(decision, input, this.options.responses()));
-        logDecision(
-          this.options.logger,
-          input,
-          decision,
-          Number((process.hrtime.bigint() - started) / 1000n),
-        );
-      },
+    this.options.gatekeeper.check(input).then(
+      ({ decision, responses }) => callback(null, toCheckResponse(decision, input, responses)),
       (error: unknown) => {
         // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
         // (failure_mode_allow: false -> deny), and say so loudly.

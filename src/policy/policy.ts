@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/config_error.js";
 import type { Psd2Role } from "../qwac/qwac.js";
-import { type PolicyEntry, readPolicyFile } from "./policy_file.js";
+import { type PolicyEntry, type RuleMode, readPolicyFile } from "./policy_file.js";
 import { RouteTrie } from "./route_trie.js";
 
 export { MAX_PATH_LENGTH, safePath } from "./safe_path.js";
@@ -22,7 +22,13 @@ export { MAX_PATH_LENGTH, safePath } from "./safe_path.js";
 /** What a route asks for. `public` routes need no certificate at all. */
 export type RouteRequirement =
   | { readonly kind: "public"; readonly ruleId: string }
-  | { readonly kind: "roles"; readonly ruleId: string; readonly anyOf: readonly Psd2Role[] };
+  | {
+      readonly kind: "roles";
+      readonly ruleId: string;
+      readonly anyOf: readonly Psd2Role[];
+      /** dry-run: denials under this rule are reported, not enforced (see docs/policy.md). */
+      readonly mode: RuleMode;
+    };
 
 export interface Policy {
   /** `path` is already the safe, query-free path from `safePath`. No matching rule -> undefined (deny). */
@@ -78,5 +84,5 @@ function isStructurallySafe(path: string): boolean {
 function requirementOf(entry: PolicyEntry): RouteRequirement {
   return entry.roles === undefined
     ? Object.freeze({ kind: "public", ruleId: entry.id })
-    : Object.freeze({ kind: "roles", ruleId: entry.id, anyOf: entry.roles });
+    : Object.freeze({ kind: "roles", ruleId: entry.id, anyOf: entry.roles, mode: entry.mode });
 }

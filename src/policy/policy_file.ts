@@ -28,7 +28,11 @@ export interface PolicyEntry {
   readonly segments: readonly Segment[];
   /** undefined for a public route. */
   readonly roles: readonly Psd2Role[] | undefined;
+  /** dry-run: a denial under this rule is logged, counted and marked, but the request is allowed. */
+  readonly mode: RuleMode;
 }
+
+export type RuleMode = "enforce" | "dry-run";
 
 const idSchema = z
   .string()
@@ -78,6 +82,7 @@ const ruleSchema = z.strictObject({
   methods: methodsSchema,
   path: patternSchema,
   roles: rolesSchema,
+  mode: z.enum(["enforce", "dry-run"]).default("enforce"),
 });
 
 const policySchema = z
@@ -113,8 +118,10 @@ function toEntries(file: {
   readonly public: readonly z.output<typeof publicRouteSchema>[];
   readonly rules: readonly z.output<typeof ruleSchema>[];
 }): PolicyEntry[] {
-  const publicEntries = file.public.map((route, index) => entry(`public.${index}`, route, undefined));
-  const ruleEntries = file.rules.map((rule, index) => entry(`rules.${index}`, rule, rule.roles));
+  const publicEntries = file.public.map((route, index) =>
+    entry(`public.${index}`, route, undefined, "enforce"),
+  );
+  const ruleEntries = file.rules.map((rule, index) => entry(`rules.${index}`, rule, rule.roles, rule.mode));
   return [...publicEntries, ...ruleEntries];
 }
 
@@ -122,6 +129,7 @@ function entry(
   key: string,
   route: z.output<typeof publicRouteSchema>,
   roles: readonly Psd2Role[] | undefined,
+  mode: RuleMode,
 ): PolicyEntry {
   return Object.freeze({
     key,
@@ -130,6 +138,7 @@ function entry(
     pattern: route.path.text,
     segments: route.path.segments,
     roles: roles === undefined ? undefined : Object.freeze([...roles]),
+    mode,
   });
 }
 

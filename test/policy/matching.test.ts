@@ -42,6 +42,7 @@ describe("a route's requirement", () => {
   it("lists the roles of which any one is enough", () => {
     expect(policy.match("GET", "/v1/accounts")).toEqual({
       kind: "roles",
+      mode: "enforce",
       ruleId: "rules.0",
       anyOf: ["PSP_AI", "PSP_PI"],
     });

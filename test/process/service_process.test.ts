@@ -85,6 +85,8 @@ describe("the service process", () => {
       config,
       [
         "listen: { host: 127.0.0.1, port: 0 }",
+        "metrics: { port: 0 }",
+        "revocation: { enabled: false }",
         "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
         `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
       ].join("\n"),

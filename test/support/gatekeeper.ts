@@ -6,6 +6,7 @@ import type { Gate } from "../../src/authorize.js";
 import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { AuthorizationServer } from "../../src/envoy/server.js";
 import type { WireCheckResponse } from "../../src/envoy/wire.js";
+import { Gatekeeper } from "../../src/gatekeeper.js";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type RevocationChecker, revocationDisabled } from "../../src/revocation/revocation.js";
 import { PeerCertificates } from "../../src/source/peer_certificate.js";
@@ -21,6 +22,7 @@ export interface GatekeeperOptions {
   readonly acceptEseal?: boolean;
   readonly headerPrefix?: string;
   readonly maxCertificateBytes?: number;
+  readonly mode?: "enforce" | "dry-run";
 }
 
 export interface RunningGatekeeper {
@@ -56,11 +58,16 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
     peerCertificates: new PeerCertificates(options.maxCertificateBytes ?? 16_384, 1000),
     now,
   };
-  const server = new AuthorizationServer({
-    gate: () => gate,
-    responses: () => ({ headerPrefix: prefix, reasonHeader: "x-authz-reason" }),
-    logger: pino({ level: "silent" }),
-  });
+  const logger = pino({ level: "silent" });
+  const gatekeeper = new Gatekeeper(
+    {
+      gate,
+      responses: { headerPrefix: prefix, reasonHeader: "x-authz-reason" },
+      mode: options.mode ?? "enforce",
+    },
+    { logger },
+  );
+  const server = new AuthorizationServer({ gatekeeper, logger });
   const port = await server.listen("127.0.0.1", 0);
   const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {

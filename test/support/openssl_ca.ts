@@ -28,7 +28,13 @@ export function openssl(args: readonly string[], cwd: string, stdin?: Uint8Array
     const child = execFile(
       "openssl",
       args,
-      { cwd, encoding: "buffer", timeout: OPENSSL_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd,
+        encoding: "buffer",
+        timeout: OPENSSL_TIMEOUT_MS,
+        killSignal: "SIGKILL",
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         running.delete(child);
         if (error) reject(new Error(`openssl ${args.join(" ")}: ${error.message}\n${stderr.toString()}`));
@@ -73,7 +79,12 @@ export interface CaOptions {
   readonly crlUrl: string;
 }
 
-export type RevocationReason = "unspecified" | "keyCompromise" | "superseded" | "cessationOfOperation" | "hold";
+export type RevocationReason =
+  | "unspecified"
+  | "keyCompromise"
+  | "superseded"
+  | "cessationOfOperation"
+  | "hold";
 
 export interface OcspSigning {
   /** The CA itself, or a responder certificate. */
@@ -86,7 +97,6 @@ export interface OcspSigning {
 
 export class OpensslCa {
   readonly #dir: string;
-  readonly #config: string;
   #requests = 0;
 
   private constructor(
@@ -94,7 +104,6 @@ export class OpensslCa {
     readonly cert: IssuedCert,
   ) {
     this.#dir = dir;
-    this.#config = join(dir, "openssl.cnf");
   }
 
   /** Creates `dir` with an RSA CA in it. */
@@ -102,6 +111,7 @@ export class OpensslCa {
     await mkdir(join(dir, "newcerts"), { recursive: true });
     await writeFile(join(dir, "index.txt"), "");
     await writeFile(join(dir, "crlnumber"), "01\n");
+    await writeFile(join(dir, "serial"), "01\n");
     await writeFile(join(dir, "openssl.cnf"), opensslConfig(dir, options));
     await openssl(
       [
@@ -138,7 +148,7 @@ export class OpensslCa {
         "-config",
         "openssl.cnf",
         "-extensions",
-        profile,
+        sectionOf(profile),
         "-rand_serial",
         "-notext",
         "-days",
@@ -171,7 +181,7 @@ export class OpensslCa {
         "-extfile",
         "openssl.cnf",
         "-extensions",
-        profile,
+        sectionOf(profile),
         "-days",
         "30",
         "-out",
@@ -184,17 +194,28 @@ export class OpensslCa {
 
   async revoke(cert: IssuedCert, reason: RevocationReason): Promise<void> {
     const how =
-      reason === "hold" ? ["-crl_hold", "holdInstructionReject"] : reason === "unspecified" ? [] : ["-crl_reason", reason];
+      reason === "hold"
+        ? ["-crl_hold", "holdInstructionReject"]
+        : reason === "unspecified"
+          ? []
+          : ["-crl_reason", reason];
     await openssl(["ca", "-config", "openssl.cnf", "-revoke", cert.certPath, ...how], this.#dir);
   }
 
   /** A DER CRL from `openssl ca -gencrl`, valid from now for `hours`, or for an explicit window. */
-  async crl(window: { hours: number } | { lastUpdate: Date; nextUpdate: Date } = { hours: 24 }): Promise<Uint8Array> {
+  async crl(
+    window: { hours: number } | { lastUpdate: Date; nextUpdate: Date } = { hours: 24 },
+  ): Promise<Uint8Array> {
     const file = `crl-${++this.#requests}`;
     const validity =
       "hours" in window
         ? ["-crlhours", String(window.hours)]
-        : ["-crl_lastupdate", generalizedTime(window.lastUpdate), "-crl_nextupdate", generalizedTime(window.nextUpdate)];
+        : [
+            "-crl_lastupdate",
+            generalizedTime(window.lastUpdate),
+            "-crl_nextupdate",
+            generalizedTime(window.nextUpdate),
+          ];
     await openssl(["ca", "-config", "openssl.cnf", "-gencrl", ...validity, "-out", `${file}.pem`], this.#dir);
     await openssl(["crl", "-in", `${file}.pem`, "-outform", "DER", "-out", `${file}.der`], this.#dir);
     return new Uint8Array(await readFile(join(this.#dir, `${file}.der`)));
@@ -253,7 +274,18 @@ export class OpensslCa {
 
 async function readIssued(dir: string, name: string, certFile: string, keyFile: string): Promise<IssuedCert> {
   const pem = await readFile(join(dir, certFile), "utf8");
-  return { name, certPath: join(dir, certFile), keyPath: join(dir, keyFile), pem, cert: new X509Certificate(pem) };
+  return {
+    name,
+    certPath: join(dir, certFile),
+    keyPath: join(dir, keyFile),
+    pem,
+    cert: new X509Certificate(pem),
+  };
+}
+
+/** openssl.cnf section names stay to letters, digits and underscores. */
+function sectionOf(profile: CertProfile): string {
+  return profile.replaceAll("-", "_");
 }
 
 function generalizedTime(date: Date): string {
@@ -287,6 +319,7 @@ function opensslConfig(dir: string, options: CaOptions): string {
       "certificate = $dir/ca.pem",
       "private_key = $dir/ca.key",
       "crlnumber = $dir/crlnumber",
+      "serial = $dir/serial",
       "default_md = sha256",
       "default_days = 30",
       "default_crl_hours = 24",
@@ -305,11 +338,11 @@ function opensslConfig(dir: string, options: CaOptions): string {
       "subjectKeyIdentifier = hash",
     ]),
     section("crl_ext", ["authorityKeyIdentifier = keyid"]),
-    section("leaf-ocsp-crl", [...leafCommon, aia, cdp]),
-    section("leaf-ocsp-only", [...leafCommon, aia]),
-    section("leaf-crl-only", [...leafCommon, cdp]),
-    section("ocsp-responder", [...responderCommon, "noCheck = ignored"]),
-    section("ocsp-responder-checked", [...responderCommon, cdp]),
+    section(sectionOf("leaf-ocsp-crl"), [...leafCommon, aia, cdp]),
+    section(sectionOf("leaf-ocsp-only"), [...leafCommon, aia]),
+    section(sectionOf("leaf-crl-only"), [...leafCommon, cdp]),
+    section(sectionOf("ocsp-responder"), [...responderCommon, "noCheck = ignored"]),
+    section(sectionOf("ocsp-responder-checked"), [...responderCommon, cdp]),
   ].join("\n");
 }
 
@@ -317,10 +350,15 @@ function opensslConfig(dir: string, options: CaOptions): string {
 export type Route =
   /** Answer as `openssl ocsp` for this CA with this signer (POST body, or RFC 5019 GET path). */
   | { readonly kind: "ocsp"; readonly ca: OpensslCa; readonly signing: OcspSigning }
+  /**
+   * Answers captured beforehand (e.g. with `OpensslCa.ocspAnswer`), keyed by `replayKey(request)`: an OCSP
+   * responder that costs no process per request, for benchmarks and for replaying an answer elsewhere.
+   */
+  | { readonly kind: "replay"; readonly answers: ReadonlyMap<string, Uint8Array> }
   | { readonly kind: "bytes"; readonly body: Uint8Array; readonly contentType: string }
   | { readonly kind: "status"; readonly status: number }
-  /** Wait, then behave like `then`; the timer is cleared when the server closes. */
-  | { readonly kind: "delay"; readonly ms: number; readonly then: Route };
+  /** Wait, then behave like `next`; the timer is cleared when the server closes. */
+  | { readonly kind: "delay"; readonly ms: number; readonly next: Route };
 
 /**
  * An HTTP server on 127.0.0.1 with named routes that tests can swap at any time, counting the requests
@@ -330,27 +368,31 @@ export class LoopbackServer {
   readonly #server: Server;
   readonly #routes = new Map<string, Route>();
   readonly #hits = new Map<string, number>();
+  readonly #methods = new Map<string, string>();
   readonly #timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    server: Server,
-    readonly origin: string,
-  ) {
-    this.#server = server;
-  }
+  #origin = "";
 
-  static async start(): Promise<LoopbackServer> {
-    let self: LoopbackServer | undefined;
-    const server = createServer((request, response) => {
-      self?.#handle(request, response).catch((error: unknown) => {
+  private constructor() {
+    this.#server = createServer((request, response) => {
+      this.#handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(599);
         response.end(String(error));
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    self = new LoopbackServer(server, `http://127.0.0.1:${port}`);
+  }
+
+  static async start(): Promise<LoopbackServer> {
+    const self = new LoopbackServer();
+    await new Promise<void>((resolve) => self.#server.listen(0, "127.0.0.1", resolve));
+    const { port } = self.#server.address() as AddressInfo;
+    self.#origin = `http://127.0.0.1:${port}`;
     return self;
+  }
+
+  /** http://127.0.0.1:<port> */
+  get origin(): string {
+    return this.#origin;
   }
 
   url(path: string): string {
@@ -366,8 +408,14 @@ export class LoopbackServer {
     return this.#hits.get(path) ?? 0;
   }
 
+  /** The HTTP method of the last request on `path`. */
+  lastMethod(path: string): string | undefined {
+    return this.#methods.get(path);
+  }
+
   resetHits(): void {
     this.#hits.clear();
+    this.#methods.clear();
   }
 
   async close(): Promise<void> {
@@ -386,6 +434,7 @@ export class LoopbackServer {
       return;
     }
     this.#hits.set(key, this.hits(key) + 1);
+    this.#methods.set(key, request.method ?? "");
     const body = await readBody(request);
     await this.#answer(route, request, path.slice(key.length), body, response);
   }
@@ -394,7 +443,8 @@ export class LoopbackServer {
   #routeKey(path: string): string | undefined {
     let best: string | undefined;
     for (const key of this.#routes.keys()) {
-      if ((path === key || path.startsWith(`${key}/`)) && (best === undefined || key.length > best.length)) best = key;
+      if ((path === key || path.startsWith(`${key}/`)) && (best === undefined || key.length > best.length))
+        best = key;
     }
     return best;
   }
@@ -422,16 +472,31 @@ export class LoopbackServer {
           this.#timers.add(timer);
         });
         if (response.destroyed) return;
-        return this.#answer(route.then, request, rest, body, response);
+        return this.#answer(route.next, request, rest, body, response);
       case "ocsp": {
-        const ocspRequest =
-          request.method === "GET" ? Buffer.from(decodeURIComponent(rest.replace(/^\//, "")), "base64") : body;
-        const answer = await route.ca.ocspAnswer(new Uint8Array(ocspRequest), route.signing);
+        const answer = await route.ca.ocspAnswer(ocspRequestOf(request, rest, body), route.signing);
         response.writeHead(200, { "content-type": "application/ocsp-response" }).end(answer);
+        return;
+      }
+      case "replay": {
+        const answer = route.answers.get(replayKey(ocspRequestOf(request, rest, body)));
+        if (answer === undefined) response.writeHead(404).end();
+        else response.writeHead(200, { "content-type": "application/ocsp-response" }).end(answer);
         return;
       }
     }
   }
+}
+
+/** The DER OCSPRequest from a POST body or an RFC 5019 GET path. */
+function ocspRequestOf(request: IncomingMessage, rest: string, body: Buffer): Uint8Array {
+  if (request.method !== "GET") return new Uint8Array(body);
+  return new Uint8Array(Buffer.from(decodeURIComponent(rest.replace(/^\//, "")), "base64"));
+}
+
+/** The key of a captured answer in a "replay" route: the request DER, base64 (requests without nonce repeat). */
+export function replayKey(request: Uint8Array): string {
+  return Buffer.from(request).toString("base64");
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer> {

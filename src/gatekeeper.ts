@@ -1,0 +1,93 @@
+import { authorize, type Gate } from "./authorize.js";
+import type { CheckInput } from "./check_input.js";
+import type { Allow, Decision, Deny } from "./decision/decision.js";
+import type { ResponseSettings } from "./envoy/check_response.js";
+import { type Logger, logDecision } from "./log.js";
+import type { AuditLog } from "./ops/audit_log.js";
+import type { ExpiryWatch } from "./ops/expiry_watch.js";
+import type { GatekeeperMetrics } from "./ops/metrics.js";
+import type { DenyReason } from "./reasons.js";
+
+/** Everything loaded from the config files, swapped in as one piece so a Check never sees two versions. */
+export interface Snapshot {
+  readonly gate: Gate;
+  readonly responses: ResponseSettings;
+  /** dry-run: every policy denial is reported, not enforced. */
+  readonly mode: "enforce" | "dry-run";
+}
+
+export interface Outcome {
+  readonly decision: Decision;
+  readonly responses: ResponseSettings;
+}
+
+export interface GatekeeperDeps {
+  readonly logger: Logger;
+  readonly metrics?: GatekeeperMetrics;
+  readonly expiry?: ExpiryWatch;
+  readonly audit?: AuditLog;
+}
+
+/**
+ * Denials that dry-run never waives: they are about the request being unreadable or ambiguous, not about
+ * the policy being rolled out, and letting them through would defeat the safe-path guarantee.
+ */
+const ALWAYS_ENFORCED: ReadonlySet<DenyReason> = new Set(["PATH_INVALID", "REQUEST_INVALID"]);
+
+/**
+ * The core behind every edge (Envoy gRPC, HTTP mode): runs the pipeline on the current snapshot, applies
+ * dry-run, and records the decision once (log line, metrics, expiry watch, audit). Edges only translate.
+ */
+export class Gatekeeper {
+  constructor(
+    private snapshot: Snapshot,
+    private readonly deps: GatekeeperDeps,
+  ) {}
+
+  current(): Snapshot {
+    return this.snapshot;
+  }
+
+  /** Installs a new snapshot; Checks already running finish on the one they started with. */
+  swap(next: Snapshot): Snapshot {
+    const previous = this.snapshot;
+    this.snapshot = next;
+    return previous;
+  }
+
+  async check(input: CheckInput): Promise<Outcome> {
+    const started = process.hrtime.bigint();
+    const snapshot = this.snapshot;
+    const decision = applyDryRun(await authorize(input, snapshot.gate), snapshot.mode === "dry-run");
+    const micros = Number((process.hrtime.bigint() - started) / 1000n);
+    this.record(input, decision, micros, snapshot);
+    return { decision, responses: snapshot.responses };
+  }
+
+  private record(input: CheckInput, decision: Decision, micros: number, snapshot: Snapshot): void {
+    logDecision(this.deps.logger, input, decision, micros);
+    const wouldDeny = decision.allowed ? decision.wouldDeny?.reason : undefined;
+    this.deps.metrics?.decision(decision, micros / 1_000_000, wouldDeny);
+    if (decision.tpp !== undefined) this.deps.expiry?.seen(decision.tpp, snapshot.gate.now().getTime());
+    this.deps.audit?.write(input, decision);
+  }
+}
+
+function applyDryRun(decision: Decision, globalDryRun: boolean): Decision {
+  if (decision.allowed || ALWAYS_ENFORCED.has(decision.reason)) return decision;
+  const ruleDryRun = decision.route?.kind === "roles" && decision.route.mode === "dry-run";
+  return globalDryRun || ruleDryRun ? waived(decision) : decision;
+}
+
+function waived(deny: Deny): Allow {
+  return {
+    allowed: true,
+    route: deny.route ?? { kind: "roles", ruleId: "none", anyOf: [], mode: "dry-run" },
+    tpp: deny.tpp,
+    identityHeaders: deny.identityHeaders,
+    revocation: deny.revocation,
+    certificateVia: deny.certificateVia,
+    path: deny.path ?? "",
+    wouldDeny: { reason: deny.reason, detail: deny.detail },
+  };
+}

@@ -1,0 +1,87 @@
+import { LRUCache } from "lru-cache";
+import type { TppIdentity } from "../decision/identity.js";
+
+/** Days before notAfter at which a warning is logged, once per certificate per threshold. */
+export const EXPIRY_THRESHOLDS_DAYS = [30, 15, 7] as const;
+const DAY_MS = 86_400_000;
+
+export interface ExpiryWarning {
+  readonly tppId: string;
+  readonly certSha256: string;
+  readonly notAfter: string;
+  readonly daysLeft: number;
+  readonly thresholdDays: number;
+}
+
+interface Watched {
+  readonly tppId: string;
+  readonly certSha256: string;
+  readonly notAfterMs: number;
+  readonly notAfter: string;
+  /** The smallest threshold already warned about (Infinity: none yet). */
+  warnedDays: number;
+}
+
+export interface ExpiryWatchOptions {
+  /** How many recently seen certificates are watched (and exported as metric series). */
+  readonly maxCertificates: number;
+  readonly warn: (warning: ExpiryWarning) => void;
+  readonly gauge: (tppId: string, certSha256: string, secondsLeft: number) => void;
+  readonly forget: (tppId: string, certSha256: string) => void;
+}
+
+/**
+ * Watches the QWACs of TPPs seen recently. `seen` is the per-request call: an LRU touch, nothing else.
+ * `sweep` (from a timer, with the clock as an argument) updates the expiry gauges and logs a warning
+ * the first time a certificate is inside 30, 15 and 7 days — once per threshold, not once per request.
+ */
+export class ExpiryWatch {
+  private readonly watched: LRUCache<string, Watched>;
+
+  constructor(private readonly options: ExpiryWatchOptions) {
+    this.watched = new LRUCache<string, Watched>({
+      max: options.maxCertificates,
+      dispose: (entry) => options.forget(entry.tppId, entry.certSha256),
+    });
+  }
+
+  seen(identity: TppIdentity, nowMs: number): void {
+    if (this.watched.get(identity.certSha256) !== undefined) return;
+    const entry: Watched = {
+      tppId: identity.organizationIdentifier,
+      certSha256: identity.certSha256,
+      notAfterMs: Date.parse(identity.certNotAfter),
+      notAfter: identity.certNotAfter,
+      warnedDays: Number.POSITIVE_INFINITY,
+    };
+    this.watched.set(identity.certSha256, entry);
+    this.evaluate(entry, nowMs);
+  }
+
+  sweep(nowMs: number): void {
+    for (const entry of this.watched.values()) this.evaluate(entry, nowMs);
+  }
+
+  get size(): number {
+    return this.watched.size;
+  }
+
+  private evaluate(entry: Watched, nowMs: number): void {
+    const msLeft = entry.notAfterMs - nowMs;
+    this.options.gauge(entry.tppId, entry.certSha256, Math.round(msLeft / 1000));
+    const crossed = EXPIRY_THRESHOLDS_DAYS.filter(
+      (days) => msLeft <= days * DAY_MS && days < entry.warnedDays,
+    );
+    if (crossed.length === 0) return;
+    // Only the tightest threshold is reported: a certificate first seen at T-5 warns once, at 7 days.
+    const thresholdDays = Math.min(...crossed);
+    entry.warnedDays = thresholdDays;
+    this.options.warn({
+      tppId: entry.tppId,
+      certSha256: entry.certSha256,
+      notAfter: entry.notAfter,
+      daysLeft: Math.floor(msLeft / DAY_MS),
+      thresholdDays,
+    });
+  }
+}

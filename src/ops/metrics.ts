@@ -1,0 +1,161 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Decision } from "../decision/decision.js";
+import { DENY_REASONS, type DenyReason } from "../reasons.js";
+import type { RevocationEvent } from "../revocation/events.js";
+
+type Verdict = "allow" | "deny" | "dry-run";
+
+/**
+ * The service's Prometheus metrics on their own registry. Every label comes from a closed set (the deny
+ * reasons, revocation outcomes) or a bounded one (recently seen TPPs, capped), so a hostile client cannot
+ * grow the series count. Hot-path children are bound once, so recording is a property increment.
+ */
+export class GatekeeperMetrics {
+  readonly registry = new Registry();
+  private readonly decisions = new Counter({
+    name: "gatekeeper_decisions_total",
+    help: "Check decisions by decision and reason (reason is empty on allow).",
+    labelNames: ["decision", "reason"] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: "gatekeeper_check_duration_seconds",
+    help: "Time from receiving a Check to answering it.",
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5],
+    registers: [this.registry],
+  });
+  private readonly cacheHits = new Counter({
+    name: "gatekeeper_certificate_cache_hits_total",
+    help: "Checks answered from the certificate (parse + chain) cache.",
+    registers: [this.registry],
+  });
+  private readonly cacheMisses = new Counter({
+    name: "gatekeeper_certificate_cache_misses_total",
+    help: "Checks that had to parse and verify a certificate.",
+    registers: [this.registry],
+  });
+  private readonly revocationRequests = new Counter({
+    name: "gatekeeper_revocation_requests_total",
+    help: "OCSP / CRL fetches by source and outcome (answer = fetched and verified).",
+    labelNames: ["source", "outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly revocationLatency = new Histogram({
+    name: "gatekeeper_revocation_request_duration_seconds",
+    help: "OCSP / CRL fetch latency.",
+    labelNames: ["source"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly revocationCache = new Counter({
+    name: "gatekeeper_revocation_cache_total",
+    help: "Revocation cache lookups by result (hit, refresh-ahead, miss, negative).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  private readonly revocationAnswers = new Counter({
+    name: "gatekeeper_revocation_answers_total",
+    help: "Revocation answers served without a fresh verified response: stale (stale-if-error), soft (fail-open), hard (denied).",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly tppExpiry = new Gauge({
+    name: "gatekeeper_tpp_certificate_expiry_seconds",
+    help: "Seconds until notAfter of recently seen TPP certificates (bounded set).",
+    labelNames: ["tpp_id", "cert_sha256"] as const,
+    registers: [this.registry],
+  });
+  readonly trustExpiry = new Gauge({
+    name: "gatekeeper_trust_anchor_expiry_seconds",
+    help: "Seconds until notAfter of each configured trust anchor and intermediate.",
+    labelNames: ["kind", "subject"] as const,
+    registers: [this.registry],
+  });
+  private readonly reloads = new Counter({
+    name: "gatekeeper_config_reloads_total",
+    help: "Configuration reloads by result.",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  private readonly lastReload = new Gauge({
+    name: "gatekeeper_config_last_reload_success_timestamp_seconds",
+    help: "Unix time of the last configuration set that loaded successfully.",
+    registers: [this.registry],
+  });
+  private readonly tppDecisions = new Counter({
+    name: "gatekeeper_tpp_decisions_total",
+    help: "Decisions per TPP organisation id (bounded to recently seen TPPs).",
+    labelNames: ["tpp_id", "decision"] as const,
+    registers: [this.registry],
+  });
+  private readonly byReason: Record<DenyReason, Counter.Internal>;
+  private readonly dryRunByReason: Record<DenyReason, Counter.Internal>;
+  private readonly allows: Counter.Internal;
+
+  constructor(options: { readonly processMetrics: boolean }) {
+    if (options.processMetrics)
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    this.allows = this.decisions.labels("allow", "");
+    this.byReason = bind((reason) => this.decisions.labels("deny", reason));
+    this.dryRunByReason = bind((reason) => this.decisions.labels("dry-run", reason));
+  }
+
+  /** Registers a gauge read at scrape time (e.g. a cache's size). */
+  gaugeFrom(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
+  decision(decision: Decision, seconds: number, dryRunReason: DenyReason | undefined): void {
+    this.duration.observe(seconds);
+    const verdict: Verdict = decision.allowed ? (dryRunReason === undefined ? "allow" : "dry-run") : "deny";
+    if (verdict === "allow") this.allows.inc();
+    else if (verdict === "dry-run") this.dryRunByReason[dryRunReason!].inc();
+    else if (!decision.allowed) this.byReason[decision.reason].inc();
+    if (decision.tpp !== undefined)
+      this.tppDecisions.labels(decision.tpp.organizationIdentifier, verdict).inc();
+  }
+
+  /** Called when a TPP drops out of the bounded recently-seen set, so its series go away too. */
+  forgetTpp(tppId: string, certSha256: string): void {
+    this.tppExpiry.remove(tppId, certSha256);
+    for (const verdict of ["allow", "deny", "dry-run"] as const) this.tppDecisions.remove(tppId, verdict);
+  }
+
+  certificateCache(hit: boolean): void {
+    (hit ? this.cacheHits : this.cacheMisses).inc();
+  }
+
+  revocation(event: RevocationEvent): void {
+    switch (event.type) {
+      case "cache":
+        this.revocationCache.labels(event.result).inc();
+        return;
+      case "fetch":
+        this.revocationRequests.labels(event.source, event.outcome).inc();
+        this.revocationLatency.labels(event.source).observe(event.durationMs / 1000);
+        return;
+      case "fallback":
+        if (event.result !== "still-valid") this.revocationAnswers.labels(event.result).inc();
+        return;
+    }
+  }
+
+  reload(result: "success" | "failure", at: Date): void {
+    this.reloads.labels(result).inc();
+    if (result === "success") this.lastReload.set(at.getTime() / 1000);
+  }
+}
+
+function bind(make: (reason: DenyReason) => Counter.Internal) {
+  return Object.fromEntries(DENY_REASONS.map((reason) => [reason, make(reason)])) as Record<
+    DenyReason,
+    Counter.Internal
+  >;
+}

@@ -1,0 +1,123 @@
+import { LRUCache } from "lru-cache";
+import type { RevocationFailure } from "./failure.js";
+import type { RevocationStatus } from "./revocation.js";
+
+/**
+ * Answer lifetimes and the two structures that keep a dead or slow responder from becoming an outage or
+ * a flood: an LRU of verified answers (with the last failure, for the negative cache) and a single-flight
+ * map so any number of concurrent misses for one key share one fetch.
+ */
+
+/** A verified OCSP or CRL answer for one certificate, before it is given a cache lifetime. */
+export interface VerifiedAnswer {
+  readonly status: "good" | "revoked" | "unknown";
+  readonly source: "ocsp" | "crl";
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+  readonly revokedAt: Date | undefined;
+  readonly revocationReason: string | undefined;
+  /** When the underlying response or CRL was fetched (ms since epoch, on the Check's clock). */
+  readonly fetchedAt: number;
+}
+
+export interface TtlSettings {
+  readonly maxTtlMs: number;
+  readonly defaultTtlMs: number;
+  readonly unknownTtlMs: number;
+  /** Also the floor of every lifetime, so an answer at the end of its life is not re-fetched per Check. */
+  readonly negativeTtlMs: number;
+  readonly refreshAheadFraction: number;
+}
+
+/** Times are ms since epoch. fetchedAt <= refreshAt <= freshUntil; validUntil >= freshUntil. */
+export interface Lifetime {
+  /** From here on a hit also starts a background refresh. */
+  readonly refreshAt: number;
+  /** Served from the cache without asking anyone until then. */
+  readonly freshUntil: number;
+  /** nextUpdate: still a verified answer after a failed refresh; stale-if-error counts from here. */
+  readonly validUntil: number;
+}
+
+export function lifetimeOf(
+  answer: Pick<VerifiedAnswer, "status" | "nextUpdate" | "fetchedAt">,
+  ttl: TtlSettings,
+): Lifetime {
+  const { fetchedAt } = answer;
+  const nextUpdate = answer.nextUpdate?.getTime();
+  let freshUntil =
+    nextUpdate === undefined ? fetchedAt + ttl.defaultTtlMs : Math.min(nextUpdate, fetchedAt + ttl.maxTtlMs);
+  if (answer.status === "unknown") freshUntil = Math.min(freshUntil, fetchedAt + ttl.unknownTtlMs);
+  freshUntil = Math.max(freshUntil, fetchedAt + ttl.negativeTtlMs);
+  return {
+    refreshAt: freshUntil - (freshUntil - fetchedAt) * ttl.refreshAheadFraction,
+    freshUntil,
+    validUntil: Math.max(nextUpdate ?? freshUntil, freshUntil),
+  };
+}
+
+/** A cached answer with both statuses built once, so a hit returns a ready object. */
+export interface CachedAnswer extends Lifetime {
+  readonly fresh: RevocationStatus;
+  /** What stale-if-error serves past validUntil. */
+  readonly stale: RevocationStatus;
+}
+
+export function cachedAnswer(answer: VerifiedAnswer, ttl: TtlSettings): CachedAnswer {
+  const staleSource = answer.source === "ocsp" ? "stale-ocsp" : "stale-crl";
+  return Object.freeze({
+    ...lifetimeOf(answer, ttl),
+    fresh: statusOf(answer, answer.source),
+    stale: statusOf(answer, staleSource),
+  });
+}
+
+function statusOf(
+  answer: VerifiedAnswer,
+  source: "ocsp" | "crl" | "stale-ocsp" | "stale-crl",
+): RevocationStatus {
+  if (answer.status === "revoked") {
+    return Object.freeze({
+      status: "revoked",
+      source,
+      revokedAt: answer.revokedAt ?? answer.thisUpdate,
+      revocationReason: answer.revocationReason,
+    });
+  }
+  return Object.freeze({ status: answer.status, source });
+}
+
+export interface AnswerEntry {
+  /** The last verified answer, kept past its freshness for fallbacks until the LRU evicts it. */
+  readonly answer: CachedAnswer | undefined;
+  /** Negative cache: no fetch for this key before then. */
+  readonly failedUntil: number;
+  readonly failure: RevocationFailure | undefined;
+}
+
+/** Bounded in entries; lifetimes are checked against the Check's clock, not lru-cache's own TTL. */
+export function answerCache(maxEntries: number): LRUCache<string, AnswerEntry> {
+  return new LRUCache<string, AnswerEntry>({ max: maxEntries });
+}
+
+/** Concurrent callers for one key share the first caller's promise until it settles. */
+export class SingleFlight<T> {
+  readonly #inflight = new Map<string, Promise<T>>();
+
+  run(key: string, start: () => Promise<T>): Promise<T> {
+    const running = this.#inflight.get(key);
+    if (running !== undefined) return running;
+    const flight = start().finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, flight);
+    return flight;
+  }
+
+  get size(): number {
+    return this.#inflight.size;
+  }
+
+  /** Resolves when every flight started so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inflight.values()]);
+  }
+}

@@ -1,0 +1,207 @@
+import { performance } from "node:perf_hooks";
+import type { LRUCache } from "lru-cache";
+import {
+  type AnswerEntry,
+  answerCache,
+  type CachedAnswer,
+  cachedAnswer,
+  SingleFlight,
+  type TtlSettings,
+} from "./cache.js";
+import { type IssuerPolicy, issuerPolicies, type RevocationConfig } from "./config.js";
+import type { RevocationEvent, RevocationLogger } from "./events.js";
+import { failed, type Outcome, type RevocationFailure, success } from "./failure.js";
+import type { FetchFunction } from "./http_fetch.js";
+import {
+  type RevocationChecker,
+  type RevocationStatus,
+  type RevocationSubject,
+  revocationDisabled,
+} from "./revocation.js";
+import { RevocationSources } from "./sources.js";
+
+export interface RevocationDeps {
+  /** Defaults to Node's global fetch. */
+  readonly fetch?: FetchFunction;
+  readonly logger?: RevocationLogger;
+  /** Called synchronously for every cache result, fetch and fallback; must not throw. */
+  readonly onEvent?: (event: RevocationEvent) => void;
+}
+
+/**
+ * The RevocationChecker: a warm Check is one LRU lookup. A miss joins (or starts) the one fetch for that
+ * certificate and waits for it at most `timeoutMs`; without a verified answer the issuer's fail mode
+ * decides. Time comes only from `check(subject, now)`: the checker has no clock of its own.
+ */
+export function createRevocationChecker(
+  config: RevocationConfig,
+  deps: RevocationDeps = {},
+): RevocationChecker {
+  if (!config.enabled) return revocationDisabled;
+  return new CachedRevocationChecker(config, deps);
+}
+
+const HIT: RevocationEvent = Object.freeze({ type: "cache", result: "hit" });
+const REFRESH_AHEAD: RevocationEvent = Object.freeze({ type: "cache", result: "refresh-ahead" });
+const MISS: RevocationEvent = Object.freeze({ type: "cache", result: "miss" });
+const NEGATIVE: RevocationEvent = Object.freeze({ type: "cache", result: "negative" });
+const noEvent = (_event: RevocationEvent) => {};
+
+class CachedRevocationChecker implements RevocationChecker {
+  readonly #ttl: TtlSettings;
+  readonly #policyOf: (subject: RevocationSubject) => IssuerPolicy;
+  readonly #answers: LRUCache<string, AnswerEntry>;
+  readonly #flights = new SingleFlight<Outcome<RevocationStatus>>();
+  readonly #sources: RevocationSources;
+  readonly #closed = new AbortController();
+  readonly #emit: (event: RevocationEvent) => void;
+  readonly #logger: RevocationLogger | undefined;
+
+  constructor(config: RevocationConfig, deps: RevocationDeps) {
+    this.#ttl = {
+      maxTtlMs: config.maxTtlSeconds * 1000,
+      defaultTtlMs: config.defaultTtlSeconds * 1000,
+      unknownTtlMs: config.unknownTtlSeconds * 1000,
+      negativeTtlMs: config.negativeTtlSeconds * 1000,
+      refreshAheadFraction: config.refreshAheadFraction,
+    };
+    this.#policyOf = issuerPolicies(config);
+    this.#answers = answerCache(config.cacheMaxEntries);
+    this.#emit = deps.onEvent ?? noEvent;
+    this.#logger = deps.logger;
+    this.#sources = new RevocationSources({
+      config,
+      ttl: this.#ttl,
+      fetch: deps.fetch ?? globalThis.fetch,
+      signal: this.#closed.signal,
+      emit: this.#emit,
+    });
+  }
+
+  async check(subject: RevocationSubject, now: Date): Promise<RevocationStatus> {
+    const t = now.getTime();
+    const entry = this.#answers.get(subject.key);
+    const answer = entry?.answer;
+    if (answer !== undefined && t < answer.freshUntil) {
+      if (t >= answer.refreshAt && t >= (entry?.failedUntil ?? 0)) {
+        this.#emit(REFRESH_AHEAD);
+        void this.#flight(subject, this.#policyOf(subject), now);
+      } else {
+        this.#emit(HIT);
+      }
+      return answer.fresh;
+    }
+    return this.#miss(subject, now, entry);
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort();
+    await Promise.all([this.#flights.settled(), this.#sources.settled()]);
+    this.#answers.clear();
+    this.#sources.clear();
+  }
+
+  async #miss(
+    subject: RevocationSubject,
+    now: Date,
+    entry: AnswerEntry | undefined,
+  ): Promise<RevocationStatus> {
+    const policy = this.#policyOf(subject);
+    const t = now.getTime();
+    if (entry?.failure !== undefined && t < entry.failedUntil) {
+      this.#emit(NEGATIVE);
+      return this.#fallback(subject, policy, t, entry.failure);
+    }
+    this.#emit(MISS);
+    const outcome = await waitAtMost(this.#flight(subject, policy, now), policy.timeoutMs);
+    return outcome.ok ? outcome.value : this.#fallback(subject, policy, t, outcome.failure);
+  }
+
+  /** One fetch per certificate at a time; its result (answer or failure) lands in the cache. Never rejects. */
+  #flight(subject: RevocationSubject, policy: IssuerPolicy, now: Date): Promise<Outcome<RevocationStatus>> {
+    return this.#flights.run(subject.key, async () => {
+      const started = performance.now();
+      const outcome = await this.#sources
+        .query(subject, policy, now)
+        .catch((error: unknown) => failed("internal", `revocation query threw: ${String(error)}`));
+      if (outcome.ok) {
+        const cached = cachedAnswer(outcome.value, this.#ttl);
+        this.#answers.set(subject.key, { answer: cached, failedUntil: 0, failure: undefined });
+        this.#logRevoked(subject, cached);
+        return success(cached.fresh);
+      }
+      // On the Check's clock plus the time the fetch took, so a slow failure is not negative-cached short.
+      const failedAt = now.getTime() + (performance.now() - started);
+      this.#answers.set(subject.key, {
+        answer: this.#answers.peek(subject.key)?.answer,
+        failedUntil: failedAt + this.#ttl.negativeTtlMs,
+        failure: outcome.failure,
+      });
+      this.#logger?.warn(
+        {
+          issuer: subject.issuerSubject,
+          serial: subject.serialHex,
+          code: outcome.failure.code,
+          detail: outcome.failure.detail,
+        },
+        "revocation: no verified answer",
+      );
+      return outcome;
+    });
+  }
+
+  /**
+   * No verified answer now: a cached answer still before its nextUpdate is still the truth; past it,
+   * stale-if-error serves it for the configured window; otherwise soft allows (marked) and hard denies.
+   */
+  #fallback(
+    subject: RevocationSubject,
+    policy: IssuerPolicy,
+    t: number,
+    cause: RevocationFailure,
+  ): RevocationStatus {
+    const answer = this.#answers.peek(subject.key)?.answer;
+    if (answer !== undefined && t < answer.validUntil) {
+      this.#emit({ type: "fallback", result: "still-valid", code: cause.code });
+      return answer.fresh;
+    }
+    if (
+      policy.failMode === "stale-if-error" &&
+      answer !== undefined &&
+      t < answer.validUntil + policy.staleIfErrorSeconds * 1000
+    ) {
+      this.#emit({ type: "fallback", result: "stale", code: cause.code });
+      return answer.stale;
+    }
+    if (policy.failMode === "soft") {
+      this.#emit({ type: "fallback", result: "soft", code: cause.code });
+      return { status: "unchecked", code: cause.code, detail: cause.detail };
+    }
+    this.#emit({ type: "fallback", result: "hard", code: cause.code });
+    return { status: "unavailable", code: cause.code, detail: cause.detail };
+  }
+
+  #logRevoked(subject: RevocationSubject, cached: CachedAnswer): void {
+    const status = cached.fresh;
+    if (status.status !== "revoked") return;
+    this.#logger?.info(
+      {
+        issuer: subject.issuerSubject,
+        serial: subject.serialHex,
+        revokedAt: status.revokedAt.toISOString(),
+        reason: status.revocationReason ?? "unspecified",
+        source: status.source,
+      },
+      "revocation: certificate revoked",
+    );
+  }
+}
+
+/** The Check's time budget: the flight goes on (and fills the cache) after the Check stopped waiting. */
+function waitAtMost<T>(flight: Promise<Outcome<T>>, ms: number): Promise<Outcome<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Outcome<T>>((resolve) => {
+    timer = setTimeout(() => resolve(failed("deadline", `no verified answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([flight, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,163 @@
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { IssuingDistributionPoint } from "@peculiar/asn1-x509";
+import { type X509Certificate, X509Crl } from "@peculiar/x509";
+import { failed, type Outcome, success } from "./failure.js";
+import { normaliseSerialHex } from "./subject.js";
+
+/**
+ * CRLs (RFC 5280 5, 6.3) without I/O: verify a full CRL issued and signed by the certificate's issuer,
+ * check its freshness, and index its entries once so a lookup is a Map get, not a scan per request.
+ */
+
+/** RFC 5280 5.3.1 CRLReason, by value; 7 is unused. */
+export const CRL_REASON_NAMES: readonly (string | undefined)[] = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  undefined,
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
+];
+
+export function crlReasonName(code: number): string {
+  return CRL_REASON_NAMES[code] ?? `reason(${code})`;
+}
+
+export interface RevokedEntry {
+  readonly revokedAt: Date;
+  readonly reason: string | undefined;
+}
+
+export interface VerifiedCrl {
+  readonly thisUpdate: Date;
+  /** Absent: the issuer promised nothing; the checker then uses its default TTL. */
+  readonly nextUpdate: Date | undefined;
+  /** Keyed by `normaliseSerialHex` of the revoked serial. */
+  readonly revoked: ReadonlyMap<string, RevokedEntry>;
+}
+
+export interface CrlVerifyOptions {
+  /** The CA that issued the certificate being checked: it must have issued and signed the CRL. */
+  readonly issuer: X509Certificate;
+  /** Where the CRL came from: a CRL scoped to other distribution points is not an answer for this one. */
+  readonly url: string;
+  readonly now: Date;
+  readonly clockSkewMs: number;
+}
+
+const ID_CE_CRL_NUMBER = "2.5.29.20";
+const ID_CE_ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
+const ID_CE_AUTHORITY_KEY_IDENTIFIER = "2.5.29.35";
+/** Entry extensions this module understands; a critical one outside this set makes the CRL unusable. */
+const ENTRY_EXTENSIONS = new Set(["2.5.29.21", "2.5.29.23", "2.5.29.24"]);
+const CRL_EXTENSIONS = new Set([
+  ID_CE_CRL_NUMBER,
+  ID_CE_ISSUING_DISTRIBUTION_POINT,
+  ID_CE_AUTHORITY_KEY_IDENTIFIER,
+]);
+
+export async function verifyCrl(bytes: Uint8Array, options: CrlVerifyOptions): Promise<Outcome<VerifiedCrl>> {
+  try {
+    return await verifyInOrder(bytes, options);
+  } catch (error) {
+    // @peculiar/x509 decodes parts lazily: a CRL it chokes on later is malformed, not an exception.
+    return failed("malformed", `unreadable CRL: ${String(error)}`);
+  }
+}
+
+async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Promise<Outcome<VerifiedCrl>> {
+  let crl: X509Crl;
+  try {
+    crl = new X509Crl(isPem(bytes) ? Buffer.from(bytes).toString("ascii") : bytes);
+  } catch (error) {
+    return failed("malformed", `not a CRL: ${String(error)}`);
+  }
+  if (crl.issuerName.toString() !== options.issuer.subjectName.toString()) {
+    return failed("issuer-mismatch", `CRL issuer ${crl.issuer} is not ${options.issuer.subject}`);
+  }
+  const signed = await crl.verify({ publicKey: options.issuer }).catch(() => false);
+  if (!signed) return failed("bad-signature", "the CRL signature does not verify with the issuer's key");
+  const scope = checkScope(crl, options.url);
+  if (!scope.ok) return scope;
+  const window = checkTimeWindow(crl, options);
+  if (!window.ok) return window;
+  return indexEntries(crl);
+}
+
+/** The revocation state of one serial: a Map lookup. */
+export function lookupSerial(crl: VerifiedCrl, serialHex: string): RevokedEntry | undefined {
+  return crl.revoked.get(serialHex);
+}
+
+function isPem(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.subarray(0, 10)).toString("ascii") === "-----BEGIN";
+}
+
+/**
+ * Only a complete CRL for every reason and for end-entity certificates can say "not revoked": delta CRLs
+ * (critical deltaCRLIndicator), indirect or partitioned CRLs and any other unknown critical extension
+ * are refused (RFC 5280 5.2, 6.3.3).
+ */
+function checkScope(crl: X509Crl, url: string): Outcome<true> {
+  for (const extension of crl.extensions) {
+    if (extension.critical && !CRL_EXTENSIONS.has(extension.type)) {
+      return failed("unsupported", `critical CRL extension ${extension.type}`);
+    }
+  }
+  const idpExtension = crl.getExtension(ID_CE_ISSUING_DISTRIBUTION_POINT);
+  if (idpExtension === null) return success(true);
+  let idp: IssuingDistributionPoint;
+  try {
+    idp = AsnConvert.parse(idpExtension.value, IssuingDistributionPoint);
+  } catch (error) {
+    return failed("malformed", `issuingDistributionPoint: ${String(error)}`);
+  }
+  if (idp.indirectCRL || idp.onlyContainsCACerts || idp.onlyContainsAttributeCerts || idp.onlySomeReasons) {
+    return failed("unsupported", "the CRL covers only part of the certificates or reasons");
+  }
+  const scopeUrls = (idp.distributionPoint?.fullName ?? []).flatMap(
+    (name) => name.uniformResourceIdentifier ?? [],
+  );
+  if (scopeUrls.length > 0 && !scopeUrls.includes(url)) {
+    // RFC 5280 6.3.3 (b)(2)(i): another partition's CRL, validly signed, would not list this certificate.
+    return failed("unsupported", `the CRL is scoped to ${scopeUrls.join(", ")}, not ${url}`);
+  }
+  return success(true);
+}
+
+function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true> {
+  const now = options.now.getTime();
+  if (crl.thisUpdate.getTime() > now + options.clockSkewMs) {
+    return failed("not-yet-valid", `thisUpdate ${crl.thisUpdate.toISOString()} is in the future`);
+  }
+  const nextUpdate = crl.nextUpdate;
+  if (nextUpdate !== undefined && nextUpdate.getTime() < now - options.clockSkewMs) {
+    return failed("expired", `nextUpdate ${nextUpdate.toISOString()} has passed`);
+  }
+  return success(true);
+}
+
+function indexEntries(crl: X509Crl): Outcome<VerifiedCrl> {
+  const revoked = new Map<string, RevokedEntry>();
+  try {
+    for (const entry of crl.entries) {
+      const critical = entry.extensions.find((ext) => ext.critical && !ENTRY_EXTENSIONS.has(ext.type));
+      // e.g. certificateIssuer: the entry would belong to another CA (indirect CRL).
+      if (critical !== undefined)
+        return failed("unsupported", `critical CRL entry extension ${critical.type}`);
+      const reason = entry.reason;
+      revoked.set(normaliseSerialHex(entry.serialNumber), {
+        revokedAt: entry.revocationDate,
+        reason: reason === undefined ? undefined : crlReasonName(reason),
+      });
+    }
+  } catch (error) {
+    return failed("malformed", `CRL entries: ${String(error)}`);
+  }
+  return success({ thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, revoked });
+}

@@ -1,0 +1,51 @@
+/**
+ * Why no verified revocation answer could be had. A closed set of codes, like panva/jose's error codes:
+ * the checker, the log and the metrics match on `code`, never on the text.
+ */
+export type RevocationFailureCode =
+  // transport
+  | "timeout"
+  | "network"
+  | "http-status"
+  | "too-large"
+  | "aborted"
+  // a response or CRL that is not an answer
+  | "malformed"
+  | "responder-status"
+  | "bad-signature"
+  | "unknown-signer"
+  | "unauthorised-signer"
+  | "responder-revoked"
+  | "certid-mismatch"
+  | "not-yet-valid"
+  | "expired"
+  | "nonce-mismatch"
+  | "issuer-mismatch"
+  | "unsupported"
+  // the checker
+  | "no-source"
+  | "deadline"
+  | "negative-cached"
+  | "internal";
+
+export interface RevocationFailure {
+  readonly code: RevocationFailureCode;
+  readonly detail: string;
+}
+
+export function failure(code: RevocationFailureCode, detail: string): RevocationFailure {
+  return { code, detail };
+}
+
+/** What a fetch, a parse or a verification yields: a value, or a typed failure (never an exception). */
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly failure: RevocationFailure };
+
+export function success<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+export function failed<T = never>(code: RevocationFailureCode, detail: string): Outcome<T> {
+  return { ok: false, failure: failure(code, detail) };
+}

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import {
+  AuthorityInfoAccessExtension,
+  CRLDistributionPointsExtension,
+  type GeneralName,
+  type X509Certificate,
+} from "@peculiar/x509";
+import * as pkijs from "pkijs";
+import { deny } from "../reasons.js";
+import { fail, ok, type Result } from "../result.js";
+import type { CertIdHashes, RevocationSubject } from "./revocation.js";
+
+/**
+ * Everything a Check needs about (leaf, issuer), computed once on the cold path: the CertID hashes for
+ * both allowed algorithms, the cache key, the responder and CRL URLs, and what selects the per-issuer
+ * configuration. The caller keeps the result with its cached certificate.
+ */
+export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): Result<RevocationSubject> {
+  let leafAsn: pkijs.Certificate;
+  let issuerAsn: pkijs.Certificate;
+  try {
+    leafAsn = pkijs.Certificate.fromBER(leaf.rawData);
+    issuerAsn = pkijs.Certificate.fromBER(issuer.rawData);
+  } catch (error) {
+    return fail(deny("CERT_MALFORMED", `revocation: cannot decode certificate: ${String(error)}`));
+  }
+  // RFC 6960 4.1.1: the name hash is over the DER of the issuer field of the certificate being checked,
+  // the key hash over the issuer's subjectPublicKey BIT STRING value.
+  const issuerName = new Uint8Array(leafAsn.issuer.toSchema().toBER(false));
+  const issuerKey = issuerAsn.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+  const serial = new Uint8Array(leafAsn.serialNumber.valueBlock.valueHexView);
+  const sha256 = certIdHashes("sha256", issuerName, issuerKey);
+  const serialHex = normaliseSerialHex(Buffer.from(serial).toString("hex"));
+  return ok(
+    Object.freeze({
+      leaf,
+      issuer,
+      key: `${Buffer.from(sha256.issuerKeyHash).toString("hex")}:${serialHex}`,
+      serial,
+      serialHex,
+      certId: Object.freeze({ sha1: certIdHashes("sha1", issuerName, issuerKey), sha256 }),
+      ocspUrls: Object.freeze(ocspUrlsOf(leaf)),
+      crlUrls: Object.freeze(crlUrlsOf(leaf)),
+      issuerFingerprint: createHash("sha256").update(new Uint8Array(issuer.rawData)).digest("hex"),
+      issuerSubject: issuer.subject,
+    }),
+  );
+}
+
+/** Hex of an INTEGER's value without leading zeros, so "00ab" (DER) and "ab" (some printers) agree. */
+export function normaliseSerialHex(hex: string): string {
+  const trimmed = hex.toLowerCase().replace(/^0+/, "");
+  return trimmed === "" ? "0" : trimmed;
+}
+
+function certIdHashes(
+  algorithm: "sha1" | "sha256",
+  issuerName: Uint8Array,
+  issuerKey: Uint8Array,
+): CertIdHashes {
+  return Object.freeze({
+    issuerNameHash: new Uint8Array(createHash(algorithm).update(issuerName).digest()),
+    issuerKeyHash: new Uint8Array(createHash(algorithm).update(issuerKey).digest()),
+  });
+}
+
+function ocspUrlsOf(leaf: X509Certificate): string[] {
+  const aia = extensionOrNull(() => leaf.getExtension(AuthorityInfoAccessExtension));
+  return aia === null ? [] : httpUrls(aia.ocsp);
+}
+
+/**
+ * Only distribution points that cover every reason and whose CRL the issuer signs itself: a point with
+ * `reasons` (a partitioned CRL) or a `cRLIssuer` (an indirect CRL) cannot alone prove "not revoked".
+ */
+export function crlUrlsOf(cert: X509Certificate): string[] {
+  const cdp = extensionOrNull(() => cert.getExtension(CRLDistributionPointsExtension));
+  if (cdp === null) return [];
+  const urls: string[] = [];
+  for (const point of cdp.distributionPoints) {
+    if (point.reasons !== undefined || point.cRLIssuer !== undefined) continue;
+    for (const name of point.distributionPoint?.fullName ?? []) {
+      const url = name.uniformResourceIdentifier;
+      if (url !== undefined && isHttpUrl(url)) urls.push(url);
+    }
+  }
+  return urls;
+}
+
+function httpUrls(names: readonly GeneralName[]): string[] {
+  return names.filter((name) => name.type === "url" && isHttpUrl(name.value)).map((name) => name.value);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/** A malformed AIA or CDP extension means "no URL from it", so the fail mode decides, not an exception. */
+function extensionOrNull<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,137 @@
+import type { DestinationStream } from "pino";
+import { AuthorizationServer } from "./envoy/server.js";
+import { Gatekeeper } from "./gatekeeper.js";
+import { createLogger, type Logger } from "./log.js";
+import { AuditLog } from "./ops/audit_log.js";
+import { ExpiryWatch } from "./ops/expiry_watch.js";
+import { GatekeeperMetrics } from "./ops/metrics.js";
+import { OpsServer } from "./ops/ops_server.js";
+import { Reloader } from "./ops/reloader.js";
+import type { RevocationDeps } from "./revocation/checker.js";
+import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
+
+export interface ServiceOptions {
+  readonly configFile: string;
+  /** Injected clock (tests); defaults to the system clock. */
+  readonly now?: () => Date;
+  /** Where the log goes (tests); defaults to stdout. */
+  readonly logDestination?: DestinationStream;
+  readonly revocationDeps?: Omit<RevocationDeps, "logger" | "onEvent">;
+  /** Watch the config files for changes (default true). */
+  readonly watchFiles?: boolean;
+}
+
+export interface RunningService {
+  readonly grpcPort: number;
+  readonly opsPort: number | undefined;
+  readonly logger: Logger;
+  readonly gatekeeper: Gatekeeper;
+  readonly metrics: GatekeeperMetrics;
+  readonly expiry: ExpiryWatch;
+  reload(trigger: string): Promise<boolean>;
+  reopenAudit(): void;
+  /** Drain in-flight Checks (up to the configured grace), then close everything. */
+  stop(): Promise<void>;
+}
+
+/** Wires config -> snapshot -> gatekeeper -> servers. main.ts adds argv and signals; tests call this directly. */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const now = options.now ?? (() => new Date());
+  const metrics = new GatekeeperMetrics({ processMetrics: true });
+  let logger: Logger | undefined;
+  const deps = {
+    now,
+    onCertificateLookup: (hit: boolean) => metrics.certificateCache(hit),
+    revocationDeps: {
+      ...options.revocationDeps,
+      onEvent: metrics.revocation.bind(metrics),
+      logger: {
+        warn: (o: object, m: string) => logger?.warn(o, m),
+        info: (o: object, m: string) => logger?.info(o, m),
+      },
+    },
+  };
+  const initial = loadSnapshot(options.configFile, deps);
+  const config = initial.config;
+  logger = createLogger(config.log.level, options.logDestination);
+  const log = logger;
+  const expiry = new ExpiryWatch({
+    maxCertificates: config.metrics.maxTppSeries,
+    warn: (warning) =>
+      log.warn({ ...warning }, `TPP certificate expires within ${warning.thresholdDays} days`),
+    gauge: (tppId, sha256, seconds) => metrics.tppExpiry.labels(tppId, sha256).set(seconds),
+    forget: (tppId, sha256) => metrics.forgetTpp(tppId, sha256),
+  });
+  const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file);
+  const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
+  metrics.gaugeFrom(
+    "gatekeeper_certificate_cache_entries",
+    "Certificates in the parse + chain cache.",
+    () => reloader.snapshot.gate.certificates.size,
+  );
+  const reloader = new Reloader({
+    configFile: options.configFile,
+    deps,
+    gatekeeper,
+    initial,
+    logger: log,
+    onResult: (result, snapshot) => {
+      metrics.reload(result, now());
+      if (result === "success") updateTrustExpiry(metrics, snapshot, now());
+    },
+  });
+  metrics.reload("success", now());
+  updateTrustExpiry(metrics, initial, now());
+
+  const grpcServer = new AuthorizationServer({ gatekeeper, logger: log });
+  const grpcPort = await grpcServer.listen(config.listen.host, config.listen.port);
+  let draining = false;
+  const ops = config.metrics.enabled
+    ? new OpsServer({ registry: metrics.registry, ready: () => !draining })
+    : undefined;
+  const opsPort = ops === undefined ? undefined : await ops.listen(config.metrics.host, config.metrics.port);
+  if (options.watchFiles ?? true) reloader.watch();
+  const sweep = setInterval(() => {
+    expiry.sweep(now().getTime());
+    updateTrustExpiry(metrics, reloader.snapshot, now());
+  }, config.metrics.expirySweepSeconds * 1000);
+  sweep.unref();
+  log.info(
+    { host: config.listen.host, port: grpcPort, opsPort, config: options.configFile },
+    "ext_authz listening",
+  );
+
+  return {
+    grpcPort,
+    opsPort,
+    logger: log,
+    gatekeeper,
+    metrics,
+    expiry,
+    reload: (trigger) => reloader.reload(trigger),
+    reopenAudit: () => audit?.reopen(),
+    stop: async () => {
+      draining = true;
+      clearInterval(sweep);
+      reloader.close();
+      await grpcServer.stop(reloader.snapshot.config.shutdown.graceSeconds * 1000);
+      await reloader.snapshot.gate.revocation.close();
+      await ops?.close();
+      audit?.close();
+    },
+  };
+}
+
+function updateTrustExpiry(metrics: GatekeeperMetrics, snapshot: LoadedSnapshot, now: Date): void {
+  metrics.trustExpiry.reset();
+  for (const [kind, certs] of [
+    ["anchor", snapshot.trust.anchors],
+    ["intermediate", snapshot.trust.intermediates],
+  ] as const) {
+    for (const cert of certs) {
+      metrics.trustExpiry
+        .labels(kind, cert.subject)
+        .set(Math.round((cert.notAfter.getTime() - now.getTime()) / 1000));
+    }
+  }
+}

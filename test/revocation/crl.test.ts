@@ -1,0 +1,150 @@
+import { readFile } from "node:fs/promises";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { DistributionPointName, GeneralName, IssuingDistributionPoint } from "@peculiar/asn1-x509";
+import { Extension, type X509Certificate, X509CrlGenerator } from "@peculiar/x509";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/crl.js";
+import type { RevocationFailureCode } from "../../src/revocation/failure.js";
+import { openssl } from "../support/openssl_ca.js";
+import { PATH, type RevocationLab, startRevocationLab } from "./lab.js";
+
+let lab: RevocationLab;
+
+beforeAll(async () => {
+  lab = await startRevocationLab();
+});
+
+afterAll(async () => {
+  await lab?.close();
+});
+
+const HOUR = 3_600_000;
+
+function verify(bytes: Uint8Array, options: { now?: Date; issuer?: X509Certificate; url?: string } = {}) {
+  return verifyCrl(bytes, {
+    issuer: options.issuer ?? lab.ca.cert.cert,
+    url: options.url ?? lab.server.url(PATH.crl),
+    now: options.now ?? new Date(),
+    clockSkewMs: 120_000,
+  });
+}
+
+async function expectCrl(promise: ReturnType<typeof verifyCrl>): Promise<VerifiedCrl> {
+  const outcome = await promise;
+  if (!outcome.ok) throw new Error(`expected a CRL, got ${outcome.failure.code}: ${outcome.failure.detail}`);
+  return outcome.value;
+}
+
+async function expectFailure(promise: ReturnType<typeof verifyCrl>, code: RevocationFailureCode) {
+  const outcome = await promise;
+  expect(outcome.ok ? "crl" : outcome.failure.code).toBe(code);
+}
+
+/** A CRL signed with the real CA key by @peculiar/x509, for extensions `openssl ca` cannot write. */
+async function crlWithExtensions(extensions: Extension[]): Promise<Uint8Array> {
+  const pkcs8 = await openssl(
+    ["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in", lab.ca.cert.keyPath],
+    "/",
+  );
+  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const signingKey = await crypto.subtle.importKey("pkcs8", new Uint8Array(pkcs8), algorithm, false, [
+    "sign",
+  ]);
+  const crl = await X509CrlGenerator.create({
+    issuer: lab.ca.cert.cert.subject,
+    thisUpdate: new Date(Date.now() - HOUR),
+    nextUpdate: new Date(Date.now() + HOUR),
+    signingAlgorithm: algorithm,
+    signingKey,
+    extensions,
+  });
+  return new Uint8Array(crl.rawData);
+}
+
+describe("a CRL signed by the issuer", () => {
+  it("lists a revoked serial with its time and reason", async () => {
+    const crl = await expectCrl(verify(lab.crl));
+    const entry = lookupSerial(crl, lab.subject(lab.certs.crlOnlyRevoked).serialHex);
+    expect(entry?.reason).toBe("superseded");
+    expect(entry?.revokedAt).toBeInstanceOf(Date);
+    expect(lookupSerial(crl, lab.subject(lab.certs.revokedKeyCompromise).serialHex)?.reason).toBe(
+      "keyCompromise",
+    );
+    expect(lookupSerial(crl, lab.subject(lab.certs.onHold).serialHex)?.reason).toBe("certificateHold");
+  });
+
+  it("does not list a valid certificate", async () => {
+    const crl = await expectCrl(verify(lab.crl));
+    expect(lookupSerial(crl, lab.subject(lab.certs.crlOnlyGood).serialHex)).toBeUndefined();
+  });
+
+  it("is accepted in PEM as well as DER", async () => {
+    const pem = `-----BEGIN X509 CRL-----\n${Buffer.from(lab.crl).toString("base64")}\n-----END X509 CRL-----\n`;
+    const crl = await expectCrl(verify(new TextEncoder().encode(pem)));
+    expect(crl.revoked.size).toBe(4);
+  });
+
+  it("accepts a CRL whose issuingDistributionPoint is the URL it came from", async () => {
+    const idp = new IssuingDistributionPoint({
+      distributionPoint: new DistributionPointName({
+        fullName: [new GeneralName({ uniformResourceIdentifier: lab.server.url(PATH.crl) })],
+      }),
+    });
+    const extension = new Extension("2.5.29.28", true, AsnConvert.serialize(idp));
+    await expectCrl(verify(await crlWithExtensions([extension])));
+  });
+});
+
+describe("a CRL that is not an answer", () => {
+  it("refuses a CRL altered after signing to drop a revoked serial", async () => {
+    const serial = Buffer.from(lab.subject(lab.certs.crlOnlyRevoked).serial);
+    const tampered = Buffer.from(lab.crl);
+    const at = tampered.indexOf(serial);
+    expect(at).toBeGreaterThan(0);
+    tampered[at + serial.length - 1] = (tampered[at + serial.length - 1] ?? 0) ^ 0x01;
+    await expectFailure(verify(new Uint8Array(tampered)), "bad-signature");
+  });
+
+  it("refuses a CRL signed by another CA with the same name", async () => {
+    await expectFailure(verify(await lab.rogueCa.crl({ hours: 24 })), "bad-signature");
+  });
+
+  it("refuses a CRL whose issuer is not the certificate's issuer", async () => {
+    await expectFailure(verify(lab.crl, { issuer: lab.certs.delegatedResponder.cert }), "issuer-mismatch");
+  });
+
+  it("refuses a CRL past its nextUpdate", async () => {
+    await expectFailure(verify(lab.crl, { now: new Date(Date.now() + 48 * HOUR) }), "expired");
+  });
+
+  it("refuses a CRL whose thisUpdate is in the future", async () => {
+    const early = await lab.ca.crl({
+      lastUpdate: new Date(Date.now() + 2 * HOUR),
+      nextUpdate: new Date(Date.now() + 26 * HOUR),
+    });
+    await expectFailure(verify(early), "not-yet-valid");
+  });
+
+  it("refuses a delta CRL, which cannot say a certificate is not revoked", async () => {
+    const deltaCrlIndicator = new Extension("2.5.29.27", true, new Uint8Array([0x02, 0x01, 0x01]));
+    await expectFailure(verify(await crlWithExtensions([deltaCrlIndicator])), "unsupported");
+  });
+
+  it("refuses a CRL scoped to another distribution point", async () => {
+    const idp = new IssuingDistributionPoint({
+      distributionPoint: new DistributionPointName({
+        fullName: [new GeneralName({ uniformResourceIdentifier: "http://127.0.0.1:1/other-partition.crl" })],
+      }),
+    });
+    const extension = new Extension("2.5.29.28", true, AsnConvert.serialize(idp));
+    await expectFailure(verify(await crlWithExtensions([extension])), "unsupported");
+  });
+
+  it("refuses bytes that are not a CRL", async () => {
+    await expectFailure(verify(await readFileBytes(lab.ca.cert.certPath)), "malformed");
+  });
+});
+
+async function readFileBytes(path: string): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(path));
+}
