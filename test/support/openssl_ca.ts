@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
+import type { Issuer } from "../../src/pki/factory.js";
 
 /**
  * A real PKI for tests, made by the openssl command line: a CA (`openssl ca`, index.txt, CRLs from
@@ -161,6 +162,27 @@ export class OpensslCa {
       this.#dir,
     );
     return readIssued(this.#dir, name, `${name}.pem`, `${name}.key`);
+  }
+
+  /**
+   * The CA as a signer for src/pki/factory.ts, so tests can issue QWACs (QC statements, PSD2 roles) from
+   * this openssl CA; record them with `recordValid` for its OCSP responder to know them.
+   */
+  async signer(): Promise<Issuer> {
+    const pem = await readFile(this.cert.keyPath, "utf8");
+    const der = Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+    const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    const privateKey = await crypto.subtle.importKey("pkcs8", der, algorithm, true, ["sign"]);
+    const publicKey = await this.cert.cert.publicKey.export(algorithm, ["verify"]);
+    return { cert: this.cert.cert, keys: { privateKey, publicKey } };
+  }
+
+  /** Adds a certificate issued outside `openssl ca` to index.txt as valid (`openssl ca -valid`). */
+  async recordValid(name: string, pem: string): Promise<IssuedCert> {
+    const certPath = join(this.#dir, `${name}.pem`);
+    await writeFile(certPath, pem);
+    await openssl(["ca", "-config", "openssl.cnf", "-valid", certPath], this.#dir);
+    return { name, certPath, keyPath: "", pem, cert: new X509Certificate(pem) };
   }
 
   /** Signed by the CA key but not through `openssl ca`: absent from index.txt, so OCSP says "unknown". */
