@@ -108,7 +108,8 @@ function parseOptions(argv) {
 
 function positiveInteger(text, name) {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${text}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got ${text}`);
   return value;
 }
 
@@ -196,8 +197,7 @@ async function run(options) {
   const started = Date.now();
   const deadline = started + options.durationMs;
   let issued = 0;
-  const mayIssue = () =>
-    options.requests === undefined ? Date.now() < deadline : issued < options.requests;
+  const mayIssue = () => (options.requests === undefined ? Date.now() < deadline : issued < options.requests);
 
   // Worker w sends its k-th request as TPP (w + k) mod n: every TPP gets traffic at any concurrency.
   const worker = async (offset) => {
@@ -222,7 +222,10 @@ async function run(options) {
 
 function summarize(options, histogram, elapsedMs) {
   const ms = (micros) => Math.round(micros) / 1000;
-  const errors = options.targets.reduce((sum, t) => sum + [...t.errors.values()].reduce((a, b) => a + b, 0), 0);
+  const errors = options.targets.reduce(
+    (sum, t) => sum + [...t.errors.values()].reduce((a, b) => a + b, 0),
+    0,
+  );
   return {
     url: options.origin,
     servername: options.servername,
@@ -254,7 +257,9 @@ function printTable(summary) {
   for (const target of summary.targets) {
     const statuses = Object.entries(target.statuses).map(([code, n]) => `${code}: ${n}`);
     const errors = Object.entries(target.errors).map(([code, n]) => `${code}: ${n}`);
-    lines.push(`${target.tpp.padEnd(14)} ${target.request.padEnd(48)} ${[...statuses, ...errors].join(", ")}`);
+    lines.push(
+      `${target.tpp.padEnd(14)} ${target.request.padEnd(48)} ${[...statuses, ...errors].join(", ")}`,
+    );
   }
   const { p50, p90, p99, max } = summary.latencyMs;
   lines.push(
@@ -264,7 +269,13 @@ function printTable(summary) {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-const options = parseOptions(process.argv.slice(2));
+let options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${error.message}\n${USAGE}\n`);
+  process.exit(2);
+}
 const summary = await run(options);
 if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
 else printTable(summary);

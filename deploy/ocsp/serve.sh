@@ -7,8 +7,9 @@
 # Answers are signed by a delegated responder certificate (EKU OCSPSigning, id-pkix-ocsp-nocheck) issued
 # by the CA itself, the arrangement RFC 6960 4.2.2.2 describes and most QTSPs use. nextUpdate is now +
 # OCSP_NEXT_UPDATE_MINUTES, which bounds how long the gatekeeper may cache an answer.
-# `-multi` forks worker processes so one slow client cannot stall every Check's cold path; `-ignore_err`
-# keeps the responder up after a malformed request instead of exiting.
+# One process, no `-multi`: its forking parent ignores SIGTERM until a worker exits, so `docker compose stop`
+# would wait for SIGKILL. One process is plenty here, as the gatekeeper caches answers until nextUpdate.
+# `-ignore_err` keeps the responder up after a malformed request instead of exiting.
 set -eu
 
 PKI="${1:-/pki}"
@@ -21,5 +22,4 @@ exec openssl ocsp \
   -rkey "$PKI/ocsp/responder.key" \
   -port "$PORT" \
   -nmin "${OCSP_NEXT_UPDATE_MINUTES:-10}" \
-  -multi "${OCSP_PROCESSES:-4}" \
   -ignore_err

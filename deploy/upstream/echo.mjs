@@ -23,7 +23,9 @@ const server = createServer((request, response) => {
 
 server.listen(port, host, () => {
   const bound = server.address();
-  process.stdout.write(`upstream echo listening on ${host}:${typeof bound === "object" ? bound?.port : port}\n`);
+  process.stdout.write(
+    `upstream echo listening on ${host}:${typeof bound === "object" ? bound?.port : port}\n`,
+  );
 });
 
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => server.close(() => process.exit(0)));

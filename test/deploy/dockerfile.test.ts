@@ -59,7 +59,9 @@ describe("Dockerfile", () => {
     expect(build?.instructions.some((i) => i.keyword === "RUN" && /npm run build/.test(i.args))).toBe(true);
     expect(runtimeLineage.map((stage) => stage.name)).not.toContain("build");
     // From the build stage only the compiled output is taken.
-    const fromBuild = runtimeInstructions.filter((i) => i.keyword === "COPY" && i.args.includes("--from=build"));
+    const fromBuild = runtimeInstructions.filter(
+      (i) => i.keyword === "COPY" && i.args.includes("--from=build"),
+    );
     expect(fromBuild.map((i) => i.args)).toEqual(["--from=build /src/dist/src ./dist/src"]);
   });
 
@@ -106,6 +108,7 @@ describe("Dockerfile", () => {
 
   it("keeps keys, certificates and local builds out of the build context", () => {
     const ignored = readText(".dockerignore").split("\n");
-    for (const entry of ["node_modules", "dist", "demo", ".git", "**/*.key", "**/*.pem"]) expect(ignored).toContain(entry);
+    for (const entry of ["node_modules", "dist", "demo", ".git", "**/*.key", "**/*.pem"])
+      expect(ignored).toContain(entry);
   });
 });

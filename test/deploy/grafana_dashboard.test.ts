@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { at, list, readText, readYaml, text, tree } from "./support.js";
+import { at, dashboardExpressions, list, promqlMetricNames, readText, readYaml, tree } from "./support.js";
 
-/** The metrics the gatekeeper exports (the metrics issue); a panel may use nothing else. */
+/** The metrics the gatekeeper exports (src/ops/metrics.ts); a panel may use nothing else. */
 const COUNTERS_AND_GAUGES = [
   "gatekeeper_decisions_total",
   "gatekeeper_certificate_cache_hits_total",
@@ -9,6 +9,7 @@ const COUNTERS_AND_GAUGES = [
   "gatekeeper_certificate_cache_entries",
   "gatekeeper_revocation_requests_total",
   "gatekeeper_revocation_answers_total",
+  "gatekeeper_revocation_cache_total",
   "gatekeeper_tpp_certificate_expiry_seconds",
   "gatekeeper_trust_anchor_expiry_seconds",
   "gatekeeper_config_reloads_total",
@@ -21,40 +22,16 @@ const KNOWN_METRICS = new Set([
   ...HISTOGRAMS.flatMap((name) => [`${name}_bucket`, `${name}_sum`, `${name}_count`]),
 ]);
 
-/** PromQL words that are neither functions (those are followed by "(") nor metric names. */
-const PROMQL_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset"]);
-const PROMQL_OPERATORS = new Set(["and", "or", "unless"]);
-
-/**
- * The metric names a PromQL expression reads: strings, label matchers and grouping clauses removed, then
- * every identifier that is not a function call, keyword or operator.
- */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, "")
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "$1")
-    .replace(/\[[^\]]*\]/g, "");
-  const names: string[] = [];
-  for (const match of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
-    const word = match[0];
-    const next = stripped.slice((match.index ?? 0) + word.length).trimStart();
-    if (next.startsWith("(") || PROMQL_KEYWORDS.has(word) || PROMQL_OPERATORS.has(word)) continue;
-    names.push(word);
-  }
-  return names;
-}
-
 const dashboard = tree(JSON.parse(readText("deploy/grafana/dashboards/psd2-gatekeeper.json")), "dashboard");
 const panels = list(dashboard.panels, "panels").filter((panel) => at(panel, "type") !== "row");
-const exprs = panels.flatMap((panel) =>
-  list(at(panel, "targets"), `targets of ${at(panel, "title")}`).map((target) => text(at(target, "expr"), "expr")),
-);
+const exprs = dashboardExpressions();
 
-describe("the metric-name reader of this test", () => {
+describe("the PromQL metric-name reader of these tests", () => {
   it("finds metrics and skips functions, labels, groupings and ranges", () => {
     expect(
-      metricNames('histogram_quantile(0.99, sum by (le, source) (rate(x_bucket{kind="a b"}[5m]))) / time() and y'),
+      promqlMetricNames(
+        'histogram_quantile(0.99, sum by (le, source) (rate(x_bucket{kind="a b"}[5m]))) / time() and y',
+      ),
     ).toEqual(["x_bucket", "y"]);
   });
 });
@@ -63,13 +40,18 @@ describe("deploy/grafana/dashboards/psd2-gatekeeper.json", () => {
   it("is a dashboard with a stable uid and panels that query the provisioned data source", () => {
     expect(dashboard.uid).toBe("psd2-gatekeeper");
     expect(panels.length).toBeGreaterThan(0);
-    const uid = at(readYaml("deploy/grafana/provisioning/datasources/prometheus.yml"), "datasources", 0, "uid");
+    const uid = at(
+      readYaml("deploy/grafana/provisioning/datasources/prometheus.yml"),
+      "datasources",
+      0,
+      "uid",
+    );
     for (const panel of panels) expect(at(panel, "datasource", "uid"), String(at(panel, "title"))).toBe(uid);
   });
 
   it("queries only metrics the gatekeeper exports", () => {
     for (const expr of exprs) {
-      const names = metricNames(expr);
+      const names = promqlMetricNames(expr);
       expect(names.length, expr).toBeGreaterThan(0);
       for (const name of names) expect(KNOWN_METRICS, `${name} in ${expr}`).toContain(name);
     }

@@ -1,6 +1,17 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { at, isTree, list, parseYaml, readText, readYamlDocuments, repoPath, type Tree, text, tree } from "./support.js";
+import {
+  at,
+  isTree,
+  list,
+  parseYaml,
+  readText,
+  readYamlDocuments,
+  repoPath,
+  type Tree,
+  text,
+  tree,
+} from "./support.js";
 
 const MANIFEST_DIR = "deploy/istio";
 const files = readdirSync(repoPath(MANIFEST_DIR)).filter((file) => file.endsWith(".yaml"));
@@ -23,7 +34,10 @@ function one(kind: string): Tree {
 const deployment = one("Deployment");
 const container = tree(at(deployment, "spec", "template", "spec", "containers", 0), "container");
 const configMap = ofKind("ConfigMap").find((map) => at(map, "data", "config.yaml") !== undefined) ?? {};
-const serviceConfig = parseYaml(text(at(configMap, "data", "config.yaml"), "config.yaml"), "ConfigMap config.yaml");
+const serviceConfig = parseYaml(
+  text(at(configMap, "data", "config.yaml"), "config.yaml"),
+  "ConfigMap config.yaml",
+);
 const service = one("Service");
 const gateway = one("Gateway");
 const provider = tree(
@@ -84,9 +98,9 @@ describe("deploy/istio: the gatekeeper Deployment", () => {
   it("probes liveness over grpc.health.v1 on the ext_authz port and readiness on /readyz", () => {
     expect(at(container, "livenessProbe", "grpc", "port")).toBe(at(serviceConfig, "listen", "port"));
     expect(at(container, "readinessProbe", "httpGet", "path")).toBe("/readyz");
-    expect(at(containerPort(text(at(container, "readinessProbe", "httpGet", "port"), "port")), "containerPort")).toBe(
-      at(serviceConfig, "metrics", "port"),
-    );
+    expect(
+      at(containerPort(text(at(container, "readinessProbe", "httpGet", "port"), "port")), "containerPort"),
+    ).toBe(at(serviceConfig, "metrics", "port"));
   });
 
   it("exposes the ports its configuration listens on", () => {
@@ -110,7 +124,8 @@ describe("deploy/istio: the gatekeeper Deployment", () => {
     const volumes = list(at(deployment, "spec", "template", "spec", "volumes"), "volumes");
     for (const volume of volumes) {
       const name = text(at(volume, "configMap", "name"), "configMap volume");
-      if (!defined.includes(name)) expect(docs, `how to create ${name}`).toMatch(new RegExp(`create configmap ${name}\\b`));
+      if (!defined.includes(name))
+        expect(docs, `how to create ${name}`).toMatch(new RegExp(`create configmap ${name}\\b`));
     }
   });
 
@@ -123,7 +138,9 @@ describe("deploy/istio: the gatekeeper Deployment", () => {
   it("is selected by the Service, which names the gRPC port for Istio", () => {
     const labels = tree(at(deployment, "spec", "template", "metadata", "labels"), "pod labels");
     expect(labels).toMatchObject(tree(at(service, "spec", "selector"), "selector"));
-    const grpcPort = list(at(service, "spec", "ports"), "ports").find((port) => at(port, "appProtocol") === "grpc");
+    const grpcPort = list(at(service, "spec", "ports"), "ports").find(
+      (port) => at(port, "appProtocol") === "grpc",
+    );
     expect(at(grpcPort, "name")).toMatch(/^grpc/);
     expect(at(grpcPort, "targetPort")).toBe("grpc-authz");
   });
@@ -139,7 +156,9 @@ describe("deploy/istio: the mesh", () => {
     const grpc = tree(provider.envoyExtAuthzGrpc, "envoyExtAuthzGrpc");
     const namespace = text(at(service, "metadata", "namespace"), "namespace");
     expect(grpc.service).toBe(`${at(service, "metadata", "name")}.${namespace}.svc.cluster.local`);
-    const servicePort = list(at(service, "spec", "ports"), "ports").find((port) => at(port, "appProtocol") === "grpc");
+    const servicePort = list(at(service, "spec", "ports"), "ports").find(
+      (port) => at(port, "appProtocol") === "grpc",
+    );
     expect(grpc.port).toBe(at(servicePort, "port"));
     expect(grpc.failOpen).toBe(false);
     expect(grpc.timeout).toMatch(/^\d+(\.\d+)?s$/);
@@ -177,12 +196,21 @@ describe("deploy/istio: the mesh", () => {
 
   it("never forwards a TPP-sent x-forwarded-client-cert", () => {
     expect(
-      at(one("IstioOperator"), "spec", "meshConfig", "defaultConfig", "gatewayTopology", "forwardClientCertDetails"),
+      at(
+        one("IstioOperator"),
+        "spec",
+        "meshConfig",
+        "defaultConfig",
+        "gatewayTopology",
+        "forwardClientCertDetails",
+      ),
     ).toBe("SANITIZE");
   });
 
   it("states route-level roles on a route the VirtualService names", () => {
-    const routeNames = list(at(one("VirtualService"), "spec", "http"), "http").map((route) => at(route, "name"));
+    const routeNames = list(at(one("VirtualService"), "spec", "http"), "http").map((route) =>
+      at(route, "name"),
+    );
     const routePatches = patches.filter((p) => at(p, "applyTo") === "HTTP_ROUTE");
     expect(routePatches.length).toBeGreaterThan(0);
     for (const patch of routePatches) {

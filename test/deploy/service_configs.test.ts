@@ -1,40 +1,33 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/config.js";
-import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { at, parseYaml, readText, readYaml, readYamlDocuments, repoPath, text, tree } from "./support.js";
 
 /**
- * Sections the deployment files already carry for features being built (metrics listener, revocation,
- * HTTP authorization mode, forwarded certificates). Until the config schema has them, the service rejects
- * them (unknown keys are errors), so these tests check every section the schema knows with the schema
- * itself, and the pending ones with their own schema where one exists.
+ * Sections the deployment files may carry ahead of the config schema, for features announced but not built
+ * yet (HTTP authorization mode, forwarded certificates). The service rejects unknown keys, so every section
+ * the schema knows is checked with the schema itself, and any other must be one of these.
  */
-const PENDING_SECTIONS = ["metrics", "revocation", "http", "sources"];
+const PENDING_SECTIONS = ["http", "sources"];
 
 function expectValidServiceConfig(config: unknown, what: string): void {
   const sections = tree(config, what);
   const known = Object.keys(configSchema.shape);
-  const today = Object.fromEntries(Object.entries(sections).filter(([key]) => known.includes(key)));
-  const pending = Object.keys(sections).filter((key) => !known.includes(key));
-  for (const key of pending) expect(PENDING_SECTIONS, `${what}: unknown section ${key}`).toContain(key);
-
-  const parsed = configSchema.safeParse(today);
+  for (const key of Object.keys(sections)) {
+    if (!known.includes(key)) expect(PENDING_SECTIONS, `${what}: unknown section ${key}`).toContain(key);
+  }
+  const parsed = configSchema.safeParse(
+    Object.fromEntries(Object.entries(sections).filter(([key]) => known.includes(key))),
+  );
   expect(parsed.success, `${what}: ${parsed.error?.message}`).toBe(true);
-  if (sections.revocation !== undefined) {
-    const revocation = revocationConfigSchema.safeParse(sections.revocation);
-    expect(revocation.success, `${what}: revocation: ${revocation.error?.message}`).toBe(true);
-  }
-  if (sections.metrics !== undefined) {
-    expect(at(sections, "metrics", "host")).toBe("0.0.0.0");
-    expect(Number.isInteger(at(sections, "metrics", "port"))).toBe(true);
-  }
+  // Inside a container or pod, Prometheus and the probes come from outside: not the loopback default.
+  expect(at(sections, "metrics", "host"), `${what}: metrics.host`).toBe("0.0.0.0");
 }
 
 describe("deploy/compose/gatekeeper.yaml", () => {
   const config = readYaml("deploy/compose/gatekeeper.yaml");
 
-  it("is valid for the config schema, section by section", () => {
+  it("is accepted by the service's config schema", () => {
     expectValidServiceConfig(config, "deploy/compose/gatekeeper.yaml");
   });
 
@@ -65,7 +58,7 @@ describe("deploy/istio ConfigMap psd2-gatekeeper-config", () => {
     "ConfigMap",
   );
 
-  it("holds a service configuration that is valid for the config schema, section by section", () => {
+  it("holds a service configuration the config schema accepts", () => {
     const config = parseYaml(text(at(configMap, "data", "config.yaml"), "config.yaml"), "config.yaml");
     expectValidServiceConfig(config, "ConfigMap config.yaml");
   });

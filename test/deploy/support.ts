@@ -177,3 +177,69 @@ export function resolveMount(service: unknown, containerPath: string): Mounted {
   if (best.source.startsWith("./")) return { kind: "repo", file: join(best.source.slice(2), rest) };
   return { kind: "volume", volume: best.source, file: rest };
 }
+
+/**
+ * The arguments deploy/ocsp/serve.sh passes to `openssl ocsp`, with its defaults filled in and `$PKI` set to
+ * `pkiDir`, minus `-port`: tests answer single requests with `-reqin`/`-respout` through the same options
+ * (the daemon binds every interface, and tests listen on loopback only).
+ */
+export function serveShOcspArgs(pkiDir: string): string[] {
+  const script = readText("deploy/ocsp/serve.sh");
+  const command = script.slice(script.indexOf("exec openssl ocsp"));
+  const args: string[] = [];
+  for (const match of command.matchAll(/(-[a-z_]+)(?: "([^"]*)")?/gi)) {
+    const [, option = "", value] = match;
+    if (option === "-port") continue;
+    args.push(option);
+    if (value !== undefined) {
+      args.push(value.replace("$PKI", pkiDir).replace(/\$\{[A-Z_]+:-([^}]*)\}/, "$1"));
+    }
+  }
+  return args;
+}
+
+/** PromQL words that are neither functions (those are followed by "(") nor metric names. */
+const PROMQL_WORDS = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "offset",
+  "and",
+  "or",
+  "unless",
+]);
+
+/**
+ * The metric names a PromQL expression reads: strings, label matchers, ranges and grouping clauses removed,
+ * then every identifier that is not a function call or a keyword.
+ */
+export function promqlMetricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "")
+    // "sum by (le) (x)" -> "sum (x)": the aggregation then reads as the function call it is.
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "")
+    .replace(/\[[^\]]*\]/g, "");
+  const names: string[] = [];
+  for (const match of stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const word = match[0];
+    const next = stripped.slice((match.index ?? 0) + word.length).trimStart();
+    if (next.startsWith("(") || PROMQL_WORDS.has(word)) continue;
+    names.push(word);
+  }
+  return names;
+}
+
+/** Every PromQL expression of the Grafana dashboard, row panels skipped. */
+export function dashboardExpressions(): string[] {
+  const dashboard = tree(JSON.parse(readText("deploy/grafana/dashboards/psd2-gatekeeper.json")), "dashboard");
+  return list(dashboard.panels, "panels")
+    .filter((panel) => at(panel, "type") !== "row")
+    .flatMap((panel) =>
+      list(at(panel, "targets"), "targets").map((target) => text(at(target, "expr"), "expr")),
+    );
+}
