@@ -14,7 +14,7 @@ import type { WireCheckRequest } from "../src/envoy/wire.js";
 import { createLogger, logDecision } from "../src/log.js";
 import { parsePolicy } from "../src/policy/policy.js";
 import { revocationDisabled } from "../src/revocation/revocation.js";
-import { PeerCertificates } from "../src/source/peer_certificate.js";
+import { peerOnlyForwarding } from "../src/source/forwarding.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
 import { VerifiedCertificates } from "../src/verified_certificates.js";
 
@@ -23,6 +23,7 @@ export async function coreWarmPath(
 ): Promise<{ usPerCheck: number; checksPerSecond: number }> {
   const pki = await createDemoPki();
   const now = (): Date => new Date();
+  const { sources, serverName } = peerOnlyForwarding(16_384, 1000);
   const gate = {
     policy: parsePolicy(
       readFileSync(join(import.meta.dirname, "../policies/berlin-group.yaml"), "utf8"),
@@ -37,7 +38,8 @@ export async function coreWarmPath(
       now,
     }),
     revocation: revocationDisabled,
-    peerCertificates: new PeerCertificates(16_384, 1000),
+    sources,
+    serverName,
     now,
   };
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -5,14 +5,18 @@ import { type Policy, type RouteRequirement, safePath } from "./policy/policy.js
 import { PSD2_ROLES, type Psd2Role } from "./qwac/qwac.js";
 import type { Denial } from "./reasons.js";
 import { type RevocationChecker, type RevocationStatus, revocationDenial } from "./revocation/revocation.js";
-import type { PeerCertificates } from "./source/peer_certificate.js";
+import type { CertificateSources } from "./source/certificate_sources.js";
 import type { CertificateOrigin } from "./source/presented_certificate.js";
+import type { ServerNameCheck } from "./source/server_name.js";
 import type { VerifiedCertificates } from "./verified_certificates.js";
 
 /** One consistent set of everything a Check needs; swapped as a whole on reload. */
 export interface Gate {
   readonly policy: Policy;
-  readonly peerCertificates: PeerCertificates;
+  /** Where the client certificate comes from, in the configured order, with the trusted-hop rule. */
+  readonly sources: CertificateSources;
+  /** The SNI rule (`sni:`); a no-op when not configured. */
+  readonly serverName: ServerNameCheck;
   readonly certificates: VerifiedCertificates;
   readonly revocation: RevocationChecker;
   readonly now: () => Date;
@@ -34,12 +38,16 @@ interface Known {
 }
 
 /**
- * The pipeline: path -> route -> certificate -> QWAC + chain -> revocation -> roles. Certificate problems
- * are reported before route problems so an unauthenticated caller learns nothing about the route table.
+ * The pipeline: path -> SNI -> route -> certificate -> QWAC + chain -> revocation -> roles. Certificate
+ * problems are reported before route problems so an unauthenticated caller learns nothing about the route
+ * table.
  */
 export async function authorize(input: CheckInput, gate: Gate): Promise<Decision> {
   const path = safePath(input.rawPath);
   if (!path.ok) return denied(path.denial, {});
+  // The connection asked for a server this listener does not serve: nothing else about it matters.
+  const serverName = gate.serverName.check(input);
+  if (serverName !== undefined) return denied(serverName, { path: path.value });
   const route = routeFor(input, path.value, gate.policy);
   if (route !== undefined && "kind" in route && route.kind === "public")
     return allowed(route, { path: path.value });
@@ -48,7 +56,7 @@ export async function authorize(input: CheckInput, gate: Gate): Promise<Decision
     route: route !== undefined && "kind" in route ? route : undefined,
   };
 
-  const presented = gate.peerCertificates.read(input);
+  const presented = gate.sources.read(input);
   if (presented === undefined) return denied({ reason: "CERT_MISSING" }, known);
   if (!presented.ok) return denied(presented.denial, known);
   const verified = await gate.certificates.verify(presented.value);

@@ -62,6 +62,21 @@ export const REASONS = {
     code: "CERTIFICATE_INVALID",
     text: "The certificate's revocation status could not be verified.",
   },
+  CERT_FORWARDED_UNTRUSTED_HOP: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The client certificate was forwarded by a party the gateway does not trust to forward it.",
+  },
+  SNI_MISSING: {
+    status: 400,
+    code: "FORMAT_ERROR",
+    text: "The TLS connection did not name the server (SNI), which this gateway requires.",
+  },
+  SNI_MISMATCH: {
+    status: 403,
+    code: "SERVICE_INVALID",
+    text: "The TLS connection named a server (SNI) that this gateway does not serve.",
+  },
   ROLE_NOT_ALLOWED: {
     status: 403,
     code: "ROLE_INVALID",

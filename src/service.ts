@@ -1,6 +1,7 @@
 import type { DestinationStream } from "pino";
 import { AuthorizationServer } from "./envoy/server.js";
 import { Gatekeeper } from "./gatekeeper.js";
+import { HttpAuthorizationServer } from "./http/http_server.js";
 import { createLogger, type Logger } from "./log.js";
 import { AuditLog } from "./ops/audit_log.js";
 import { ExpiryWatch } from "./ops/expiry_watch.js";
@@ -23,6 +24,8 @@ export interface ServiceOptions {
 
 export interface RunningService {
   readonly grpcPort: number;
+  /** The HTTP authorization listener's port, when `http.enabled`. */
+  readonly httpPort: number | undefined;
   readonly opsPort: number | undefined;
   readonly logger: Logger;
   readonly gatekeeper: Gatekeeper;
@@ -85,6 +88,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const grpcServer = new AuthorizationServer({ gatekeeper, logger: log });
   const grpcPort = await grpcServer.listen(config.listen.host, config.listen.port);
+  const httpServer = config.http.enabled
+    ? new HttpAuthorizationServer({ gatekeeper, logger: log })
+    : undefined;
+  const httpPort = await httpServer
+    ?.listen(config.http.host, config.http.port)
+    .catch(async (error: unknown) => {
+      await grpcServer.stop(0);
+      throw error;
+    });
   let draining = false;
   const ops = config.metrics.enabled
     ? new OpsServer({ registry: metrics.registry, ready: () => !draining })
@@ -97,12 +109,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }, config.metrics.expirySweepSeconds * 1000);
   sweep.unref();
   log.info(
-    { host: config.listen.host, port: grpcPort, opsPort, config: options.configFile },
+    { host: config.listen.host, port: grpcPort, httpPort, opsPort, config: options.configFile },
     "ext_authz listening",
   );
 
   return {
     grpcPort,
+    httpPort,
     opsPort,
     logger: log,
     gatekeeper,
@@ -114,7 +127,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       draining = true;
       clearInterval(sweep);
       reloader.close();
-      await grpcServer.stop(reloader.snapshot.config.shutdown.graceSeconds * 1000);
+      const graceMs = reloader.snapshot.config.shutdown.graceSeconds * 1000;
+      await Promise.all([grpcServer.stop(graceMs), httpServer?.stop(graceMs)]);
       await reloader.snapshot.gate.revocation.close();
       await ops?.close();
       audit?.close();

@@ -5,7 +5,7 @@ import { type Config, loadConfig } from "./config/config.js";
 import type { Snapshot } from "./gatekeeper.js";
 import { loadPolicy } from "./policy/policy.js";
 import { createRevocationChecker, type RevocationDeps } from "./revocation/checker.js";
-import { PeerCertificates } from "./source/peer_certificate.js";
+import { buildForwarding, type Forwarding, type ForwardingSettings } from "./source/forwarding.js";
 import type { TrustStore } from "./trust/chain.js";
 import { loadTrustStore } from "./trust/trust_store.js";
 import { VerifiedCertificates } from "./verified_certificates.js";
@@ -16,6 +16,8 @@ export interface LoadedSnapshot extends Snapshot {
   readonly trust: TrustStore;
   /** Identifies everything a cached chain verdict depends on: anchors, intermediates, QWAC options. */
   readonly verdictKey: string;
+  /** Certificate sources, trusted hops and SNI rule, kept across reloads that do not change them. */
+  readonly forwarding: Forwarding;
 }
 
 export interface SnapshotDeps {
@@ -47,13 +49,11 @@ export function loadSnapshot(
   const sameVerdicts = previous !== undefined && previous.verdictKey === verdictKey;
   const sameRevocation =
     previous !== undefined && isDeepStrictEqual(previous.config.revocation, config.revocation);
+  const forwarding = forwardingFor(config, previous);
   const gate: Gate = {
     policy,
-    peerCertificates:
-      previous !== undefined &&
-      previous.config.limits.maxCertificateBytes === config.limits.maxCertificateBytes
-        ? previous.gate.peerCertificates
-        : new PeerCertificates(config.limits.maxCertificateBytes, config.cache.certificates),
+    sources: forwarding.sources,
+    serverName: forwarding.serverName,
     certificates: sameVerdicts
       ? previous.gate.certificates
       : new VerifiedCertificates({
@@ -75,8 +75,32 @@ export function loadSnapshot(
     trust,
     verdictKey,
     gate,
-    responses: { headerPrefix: config.headers.prefix, reasonHeader: config.headers.reason },
+    forwarding,
+    responses: {
+      headerPrefix: config.headers.prefix,
+      reasonHeader: config.headers.reason,
+      forwardedHeaders: forwarding.forwardedHeaders,
+    },
     mode: config.mode,
+  };
+}
+
+/** Unchanged settings keep the sources, whose caches hold decoded certificates. */
+function forwardingFor(config: Config, previous: LoadedSnapshot | undefined): Forwarding {
+  const settings = forwardingSettings(config);
+  if (previous !== undefined && isDeepStrictEqual(forwardingSettings(previous.config), settings))
+    return previous.forwarding;
+  return buildForwarding(settings, config.file);
+}
+
+function forwardingSettings(config: Config): ForwardingSettings {
+  return {
+    sources: config.sources,
+    trustedHops: config.trustedHops,
+    sni: config.sni,
+    maxCertificateBytes: config.limits.maxCertificateBytes,
+    maxEntries: config.cache.certificates,
+    httpEnabled: config.http.enabled,
   };
 }
 

@@ -36,8 +36,9 @@ export interface VerifiedCertificatesOptions {
 }
 
 /**
- * The parse + chain result per certificate SHA-256, in a bounded LRU. A hit costs one map lookup and a
- * clock comparison: no ASN.1 parsing and no signature checks on the warm path.
+ * The parse + chain result per presented certificate, in a bounded LRU keyed by `cacheKey` (the leaf's
+ * SHA-256, or leaf + offered chain). A hit costs one map lookup and a clock comparison: no ASN.1 parsing
+ * and no signature checks on the warm path.
  */
 export class VerifiedCertificates {
   private readonly cache: LRUCache<string, Entry>;
@@ -54,7 +55,7 @@ export class VerifiedCertificates {
   /** Returns the cached verdict when fresh, otherwise verifies once (concurrent callers share the work). */
   async verify(presented: PresentedCertificate): Promise<Result<VerifiedCertificate>> {
     const nowMs = this.options.now().getTime();
-    const cached = this.cache.get(presented.sha256);
+    const cached = this.cache.get(presented.cacheKey);
     const hit = cached !== undefined && isFresh(cached, nowMs);
     this.options.onLookup?.(hit);
     if (hit) return toResult(cached);
@@ -67,15 +68,15 @@ export class VerifiedCertificates {
   }
 
   private verifyOnce(presented: PresentedCertificate): Promise<Entry> {
-    const inFlight = this.pending.get(presented.sha256);
+    const inFlight = this.pending.get(presented.cacheKey);
     if (inFlight !== undefined) return inFlight;
     const work = this.verifyCold(presented)
       .then((entry) => {
-        this.cache.set(presented.sha256, entry);
+        this.cache.set(presented.cacheKey, entry);
         return entry;
       })
-      .finally(() => this.pending.delete(presented.sha256));
-    this.pending.set(presented.sha256, work);
+      .finally(() => this.pending.delete(presented.cacheKey));
+    this.pending.set(presented.cacheKey, work);
     return work;
   }
 

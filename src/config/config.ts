@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { httpConfigSchema } from "../http/http_config.js";
 import { revocationConfigSchema } from "../revocation/config.js";
+import { sniSchema, sourcesSchema, trustedHopsSchema } from "../source/source_config.js";
 import { ConfigError } from "./config_error.js";
 import { configErrorFromZod } from "./zod_issue.js";
 
@@ -50,6 +52,14 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   revocation: revocationConfigSchema.prefault({}),
+  /** Where the client certificate comes from, in order (docs/proxies.md). Default: Envoy's peer certificate only. */
+  sources: sourcesSchema,
+  /** Proxies allowed to forward a certificate or SNI in a header. Default: none. */
+  trustedHops: trustedHopsSchema.prefault({}),
+  /** Server names (TLS SNI) the listener serves. Default: not checked. */
+  sni: sniSchema.prefault({}),
+  /** The optional plain-HTTP authorization listener (nginx auth_request, Traefik forwardAuth). */
+  http: httpConfigSchema.prefault({}),
   /** dry-run: every policy denial is logged, counted and marked upstream, but the request is allowed. */
   mode: z.enum(["enforce", "dry-run"]).default("enforce"),
   metrics: z

@@ -8,6 +8,11 @@ export interface ResponseSettings {
   readonly headerPrefix: string;
   /** Header carrying the machine-readable reason on a deny, e.g. `x-authz-reason`. */
   readonly reasonHeader: string;
+  /**
+   * Forwarded-certificate and SNI headers (x-forwarded-client-cert, client-cert, ...): always in
+   * `headers_to_remove`, present or not, so the upstream never sees one a client typed.
+   */
+  readonly forwardedHeaders?: readonly string[];
 }
 
 const GRPC_OK = 0;
@@ -36,7 +41,7 @@ function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSet
   }
   return {
     status: { code: GRPC_OK },
-    ok_response: { headers, headers_to_remove: spoofedHeaders(input, settings.headerPrefix, headers) },
+    ok_response: { headers, headers_to_remove: headersToRemove(input, settings, headers) },
     dynamic_metadata: metadata(decision, "allow"),
   };
 }
@@ -58,6 +63,16 @@ function denyResponse(decision: Deny, settings: ResponseSettings): WireCheckResp
     },
     dynamic_metadata: metadata(decision, "deny"),
   };
+}
+
+function headersToRemove(
+  input: CheckInput,
+  settings: ResponseSettings,
+  set: readonly WireHeaderValueOption[],
+): string[] {
+  const spoofed = spoofedHeaders(input, settings.headerPrefix, set);
+  const forwarded = settings.forwardedHeaders ?? [];
+  return forwarded.length === 0 ? spoofed : [...new Set([...spoofed, ...forwarded])];
 }
 
 /**

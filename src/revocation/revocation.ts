@@ -35,7 +35,10 @@ export interface CertIdHashes {
  * with it, so a warm Check is one cache lookup: no ASN.1 parsing, no hashing.
  */
 export interface RevocationSubject {
-  readonly leaf: X509Certificate;
+  /**
+   * Only the issuer is kept: a cached subject must not hold the leaf's parsed certificate alive (a few
+   * KiB of ASN.1 objects per TPP certificate); everything needed from the leaf is extracted below.
+   */
   readonly issuer: X509Certificate;
   /** Cache key: SHA-256 issuer key hash + serial, i.e. the CertID without its hash algorithm. */
   readonly key: string;

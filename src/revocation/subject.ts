@@ -33,7 +33,6 @@ export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): 
   const serialHex = normaliseSerialHex(Buffer.from(serial).toString("hex"));
   return ok(
     Object.freeze({
-      leaf,
       issuer,
       key: `${Buffer.from(sha256.issuerKeyHash).toString("hex")}:${serialHex}`,
       serial,

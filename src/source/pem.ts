@@ -49,3 +49,20 @@ export function isDerSequence(der: Buffer): boolean {
 function malformed(detail: string): Denial {
   return deny("CERT_MALFORMED", detail);
 }
+
+/** Percent-encoded PEM (Envoy's XFCC `Cert`/`Chain`, nginx's `$ssl_client_escaped_cert`) to DER blocks. */
+export function pemFromPercentEncoded(encoded: string, maxBlocks: number): Result<Buffer[]> {
+  const pem = percentDecoded(encoded);
+  if (pem === undefined) return fail(malformed("invalid percent-encoding in certificate"));
+  return pemCertificates(pem, maxBlocks);
+}
+
+/** Strict percent-decoding: a stray `%`, a bad hex pair or invalid UTF-8 gives undefined. */
+export function percentDecoded(value: string): string | undefined {
+  if (!value.includes("%")) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}

@@ -3,10 +3,16 @@ import { createHash } from "node:crypto";
 /** A certificate as it arrived, decoded to DER but not yet parsed. */
 export interface PresentedCertificate {
   readonly der: Buffer;
-  /** SHA-256 of the DER, lower-case hex: the cache key and the identity the upstream sees. */
+  /** SHA-256 of the leaf's DER, lower-case hex: the identity the upstream sees (`cert-sha256`). */
   readonly sha256: string;
-  /** Untrusted certificates sent along with the leaf (e.g. an XFCC Chain), DER. */
+  /** Untrusted certificates sent along with the leaf (e.g. an XFCC Chain), DER, leaf excluded. */
   readonly offered: readonly Buffer[];
+  /**
+   * Key of the parse + chain verdict: the leaf's SHA-256 alone, or, when certificates were offered, the
+   * SHA-256 over the leaf and every offered DER in order. A path built from one offered chain can differ
+   * from the path built from another (or from none), so a verdict is never reused across chains.
+   */
+  readonly cacheKey: string;
   /** Where it came from, for the log and the audit trail. */
   readonly via: CertificateOrigin;
 }
@@ -18,5 +24,13 @@ export function presented(
   via: CertificateOrigin,
   offered: readonly Buffer[] = [],
 ): PresentedCertificate {
-  return { der, sha256: createHash("sha256").update(der).digest("hex"), offered, via };
+  const sha256 = createHash("sha256").update(der).digest("hex");
+  return { der, sha256, offered, cacheKey: offered.length === 0 ? sha256 : chainKey(der, offered), via };
+}
+
+/** DER values are self-delimiting (outer length checked on decoding), so plain concatenation is unambiguous. */
+function chainKey(leaf: Buffer, offered: readonly Buffer[]): string {
+  const hash = createHash("sha256").update(leaf);
+  for (const der of offered) hash.update(der);
+  return `chain:${hash.digest("hex")}`;
 }

@@ -9,7 +9,8 @@ import type { WireCheckResponse } from "../../src/envoy/wire.js";
 import { Gatekeeper } from "../../src/gatekeeper.js";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type RevocationChecker, revocationDisabled } from "../../src/revocation/revocation.js";
-import { PeerCertificates } from "../../src/source/peer_certificate.js";
+import { buildForwarding, type Forwarding } from "../../src/source/forwarding.js";
+import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/source_config.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import { VerifiedCertificates } from "../../src/verified_certificates.js";
 
@@ -23,6 +24,17 @@ export interface GatekeeperOptions {
   readonly headerPrefix?: string;
   readonly maxCertificateBytes?: number;
   readonly mode?: "enforce" | "dry-run";
+  /**
+   * `sources`, `trustedHops` and `sni` exactly as in the config file. Without it the gate reads Envoy's
+   * peer certificate only and lists no forwarded headers for removal (the responses older tests expect).
+   */
+  readonly forwarding?: ForwardingOptions;
+}
+
+export interface ForwardingOptions {
+  readonly sources?: unknown;
+  readonly trustedHops?: unknown;
+  readonly sni?: unknown;
 }
 
 export interface RunningGatekeeper {
@@ -40,10 +52,11 @@ export interface CheckRequestObject {
   attributes: Record<string, unknown>;
 }
 
-/** Starts the real gRPC server on a free loopback port, with an in-memory trust store and policy. */
-export async function startGatekeeper(options: GatekeeperOptions): Promise<RunningGatekeeper> {
+/** The core every edge calls, with an in-memory trust store and policy, logging nowhere. */
+export function createGatekeeper(options: GatekeeperOptions): { gatekeeper: Gatekeeper; gate: Gate } {
   const now = options.now ?? (() => new Date());
   const prefix = options.headerPrefix ?? "x-tpp-";
+  const forwarding = forwardingOf(options);
   const gate: Gate = {
     policy: parsePolicy(options.policyYaml, "test-policy.yaml"),
     certificates: new VerifiedCertificates({
@@ -55,18 +68,31 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
       now,
     }),
     revocation: options.revocation ?? revocationDisabled,
-    peerCertificates: new PeerCertificates(options.maxCertificateBytes ?? 16_384, 1000),
+    sources: forwarding.sources,
+    serverName: forwarding.serverName,
     now,
   };
-  const logger = pino({ level: "silent" });
   const gatekeeper = new Gatekeeper(
     {
       gate,
-      responses: { headerPrefix: prefix, reasonHeader: "x-authz-reason" },
+      responses: {
+        headerPrefix: prefix,
+        reasonHeader: "x-authz-reason",
+        ...(options.forwarding === undefined ? {} : { forwardedHeaders: forwarding.forwardedHeaders }),
+      },
       mode: options.mode ?? "enforce",
     },
-    { logger },
+    { logger: SILENT },
   );
+  return { gatekeeper, gate };
+}
+
+const SILENT = pino({ level: "silent" });
+
+/** Starts the real gRPC server on a free loopback port, with an in-memory trust store and policy. */
+export async function startGatekeeper(options: GatekeeperOptions): Promise<RunningGatekeeper> {
+  const { gatekeeper, gate } = createGatekeeper(options);
+  const logger = SILENT;
   const server = new AuthorizationServer({ gatekeeper, logger });
   const port = await server.listen("127.0.0.1", 0);
   const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
@@ -109,6 +135,24 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
   };
 }
 
+/** The same schemas and builder as the service, so a test configures forwarding as an operator would. */
+export function forwardingOf(
+  options: Pick<GatekeeperOptions, "forwarding" | "maxCertificateBytes">,
+): Forwarding {
+  const forwarding = options.forwarding ?? {};
+  return buildForwarding(
+    {
+      sources: sourcesSchema.parse(forwarding.sources),
+      trustedHops: trustedHopsSchema.parse(forwarding.trustedHops ?? {}),
+      sni: sniSchema.parse(forwarding.sni ?? {}),
+      maxCertificateBytes: options.maxCertificateBytes ?? 16_384,
+      maxEntries: 1000,
+      httpEnabled: false,
+    },
+    "test-config.yaml",
+  );
+}
+
 /** Envoy's encoding of `source.certificate`: the PEM, percent-encoded. */
 export function envoyCertificate(pem: string): string {
   return encodeURIComponent(pem);
@@ -122,6 +166,11 @@ export interface RequestSpec {
   readonly headers?: Record<string, string>;
   readonly contextExtensions?: Record<string, string>;
   readonly rawHeaders?: boolean;
+  /** Envoy's `source.address` (default 127.0.0.1) and `source.principal`. */
+  readonly sourceAddress?: string;
+  readonly principal?: string;
+  /** Envoy's `tls_session.sni`. */
+  readonly sni?: string;
 }
 
 /** A CheckRequest as Envoy fills it (headers map including pseudo-headers; or header_map when raw). */
@@ -150,11 +199,13 @@ export function checkRequest(spec: RequestSpec): CheckRequestObject {
   return {
     attributes: {
       source: {
-        address: { socket_address: { address: "127.0.0.1", port_value: 50000 } },
+        address: { socket_address: { address: spec.sourceAddress ?? "127.0.0.1", port_value: 50000 } },
+        ...(spec.principal === undefined ? {} : { principal: spec.principal }),
         ...(certificate === undefined ? {} : { certificate }),
       },
       request: { http },
       context_extensions: spec.contextExtensions ?? {},
+      ...(spec.sni === undefined ? {} : { tls_session: { sni: spec.sni } }),
     },
   };
 }

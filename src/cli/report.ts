@@ -1,0 +1,146 @@
+import type { DenyReason } from "../reasons.js";
+import type { RevocationStatus } from "../revocation/revocation.js";
+import type { Actor } from "./advice.js";
+import type { InputFormat } from "./certificate_input.js";
+
+/**
+ * The `qwac inspect` report: what the text and JSON renderers print, and nothing else, so the two cannot
+ * tell different stories. Absent values are null, never missing keys, so the JSON has the same shape for
+ * every certificate; `format` changes when that shape does.
+ */
+export const INSPECT_FORMAT = "qwac-inspect/1";
+
+/** Below this many days left a valid certificate is a warning (the service's first expiry threshold). */
+export const EXPIRY_WARNING_DAYS = 30;
+
+export interface InspectReport {
+  readonly format: typeof INSPECT_FORMAT;
+  /** The time validity and chain were judged at (--at, or now). */
+  readonly at: string;
+  /** bad when any check failed; warnings and skipped checks do not make it bad. */
+  readonly verdict: "good" | "bad";
+  readonly input: { readonly format: InputFormat; readonly offeredCertificates: number };
+  readonly config: string | null;
+  readonly certificate: CertificateSection;
+  readonly validity: ValiditySection;
+  readonly psd2: Psd2Section;
+  readonly qcStatements: QcSection;
+  readonly checks: Checks;
+  /** One per deny reason, in check order, each with who must act. */
+  readonly problems: readonly Problem[];
+}
+
+export interface Checks {
+  readonly qwac: CheckLine;
+  readonly validity: CheckLine;
+  /** null without --config */
+  readonly chain: ChainCheck | null;
+  readonly revocation: RevocationCheck | null;
+  /** null without --method/--path */
+  readonly decision: DecisionCheck | null;
+}
+
+export type CheckStatus = "pass" | "fail" | "warn" | "skipped";
+
+export interface CheckLine {
+  readonly status: CheckStatus;
+  /** The service's deny reason when the check fails, or the one it warns about. */
+  readonly reason: DenyReason | null;
+  readonly summary: string;
+  readonly detail: string | null;
+}
+
+export interface ChainCheck extends CheckLine {
+  /** Subjects, leaf first, anchor last; empty when no path verified. */
+  readonly path: readonly string[];
+}
+
+export interface RevocationCheck extends CheckLine {
+  readonly revocationStatus: RevocationStatus["status"] | null;
+  /** ocsp, crl, stale-ocsp, stale-crl or disabled */
+  readonly source: string | null;
+}
+
+export interface DecisionCheck extends CheckLine {
+  readonly method: string;
+  readonly path: string;
+  readonly allowed: boolean;
+  readonly ruleId: string | null;
+  /** The HTTP status the TPP gets on a deny; null on an allow (the upstream answers). */
+  readonly httpStatus: number | null;
+  /** Berlin Group NextGenPSD2 error code in the deny body. */
+  readonly code: string | null;
+  readonly requiredRoles: readonly string[];
+  readonly certificateRoles: readonly string[];
+  /** dry-run: the denial the service reports but does not enforce. */
+  readonly wouldDeny: { readonly reason: DenyReason; readonly detail: string | null } | null;
+}
+
+export interface Problem {
+  readonly check: keyof Checks;
+  readonly reason: DenyReason;
+  readonly message: string;
+  readonly actor: Actor;
+  readonly action: string;
+}
+
+export interface CertificateSection {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  readonly sha256: string;
+  readonly publicKey: PublicKeySection | null;
+  readonly subjectAltNames: readonly string[];
+  readonly policies: readonly { readonly oid: string; readonly name: string | null }[];
+  readonly ocspUrls: readonly string[];
+  readonly caIssuersUrls: readonly string[];
+  readonly crlUrls: readonly string[];
+  readonly notes: readonly string[];
+}
+
+export interface PublicKeySection {
+  readonly algorithm: string;
+  readonly bits: number | null;
+  readonly curve: string | null;
+}
+
+export interface ValiditySection {
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly state: "valid" | "expired" | "not-yet-valid";
+  /** Whole days from `at` to notAfter; negative once expired. */
+  readonly daysLeft: number;
+}
+
+export interface Psd2Section {
+  readonly organizationName: string | null;
+  readonly organizationIdentifier: string | null;
+  /** Known roles in the service's stable order (as in the x-tpp-roles header); granted by OID. */
+  readonly roles: readonly string[];
+  readonly unknownRoleOids: readonly string[];
+  /** In certificate order, as written. */
+  readonly roleEntries: readonly RoleEntry[];
+  readonly ncaName: string | null;
+  readonly ncaId: string | null;
+  readonly problems: readonly string[];
+}
+
+export interface RoleEntry {
+  readonly oid: string;
+  readonly name: string;
+  readonly role: string | null;
+}
+
+export interface QcSection {
+  readonly decoded: boolean;
+  readonly compliance: boolean;
+  readonly sscd: boolean;
+  readonly types: readonly string[];
+  readonly unknownTypeOids: readonly string[];
+  readonly pds: readonly { readonly url: string; readonly language: string }[];
+  readonly retentionPeriodYears: number | null;
+  readonly limitValue: string | null;
+  readonly legislation: readonly string[];
+  readonly other: readonly { readonly oid: string; readonly name: string | null }[];
+  readonly problems: readonly string[];
+}

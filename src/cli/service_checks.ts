@@ -1,0 +1,190 @@
+import type { X509Certificate } from "@peculiar/x509";
+import type { CheckInput } from "../check_input.js";
+import type { Config } from "../config/config.js";
+import type { Decision } from "../decision/decision.js";
+import { Gatekeeper } from "../gatekeeper.js";
+import { createLogger } from "../log.js";
+import type { Denial } from "../reasons.js";
+import type { Result } from "../result.js";
+import {
+  type RevocationChecker,
+  type RevocationStatus,
+  type RevocationSubject,
+  revocationDisabled,
+} from "../revocation/revocation.js";
+import { prepareSubject } from "../revocation/subject.js";
+import { type LoadedSnapshot, loadSnapshot } from "../snapshot.js";
+import { buildForwarding, type Forwarding } from "../source/forwarding.js";
+import { type ChainResult, verifyChain } from "../trust/chain.js";
+import type { CertificateInput } from "./certificate_input.js";
+
+/**
+ * `inspect --config`: what the service itself would conclude, from the same snapshot the service loads
+ * (loadSnapshot) and, for a request, the same Gatekeeper core (authorize + dry-run). Nothing here
+ * re-implements a rule, so the CLI cannot disagree with the service.
+ */
+export interface ServiceFacts {
+  readonly configFile: string;
+  readonly acceptEseal: boolean;
+  /** The chain as the service builds it: from the leaf alone, because Envoy sends only the leaf. */
+  readonly chain: Result<ChainResult>;
+  /** Only when `chain` failed and the input offered more certificates: whether they would have helped. */
+  readonly chainWithOffered: Result<ChainResult> | undefined;
+  readonly revocation: RevocationFinding;
+  readonly decision: DecisionFinding | undefined;
+}
+
+export type RevocationFinding =
+  | { readonly kind: "checked"; readonly status: RevocationStatus }
+  | { readonly kind: "skipped"; readonly why: "option" | "no-chain" }
+  /** The certificate could not be turned into an OCSP/CRL question; the service denies it the same way. */
+  | { readonly kind: "unprepared"; readonly denial: Denial };
+
+export interface DecisionFinding {
+  readonly method: string;
+  readonly path: string;
+  readonly decision: Decision;
+  /** The request went past the revocation step without asking OCSP/CRL (--no-revocation). */
+  readonly revocationAssumedGood: boolean;
+  /** The config forwards certificates through a proxy or checks SNI, which the CLI does not evaluate. */
+  readonly transportNotEvaluated: boolean;
+}
+
+export interface ServiceCheckOptions {
+  readonly configFile: string;
+  /** The time validity and chain are judged at. */
+  readonly at: Date;
+  /** The real time: revocation answers are the live status, whatever `at` says. */
+  readonly now: () => Date;
+  readonly revocation: boolean;
+  readonly request: { readonly method: string; readonly path: string } | undefined;
+}
+
+/** Throws ConfigError (from loadSnapshot) for a bad config; the caller reports it like the service does. */
+export async function checkAgainstService(
+  input: CertificateInput,
+  options: ServiceCheckOptions,
+): Promise<ServiceFacts> {
+  const snapshot = loadSnapshot(options.configFile, { now: () => options.at });
+  const configured = snapshot.gate.revocation;
+  const revocation = options.revocation ? answerOnce(configured, options.now) : revocationDisabled;
+  try {
+    const chain = await verifyChain(input.leaf, snapshot.trust, { now: options.at });
+    const chainWithOffered =
+      chain.ok || input.offered.length === 0
+        ? undefined
+        : await verifyChain(input.leaf, snapshot.trust, { now: options.at, offered: input.offered });
+    return {
+      configFile: snapshot.config.file,
+      acceptEseal: snapshot.config.qwac.acceptEseal,
+      chain,
+      chainWithOffered,
+      revocation: await revocationFinding(input.leaf, chain, revocation, options),
+      decision:
+        options.request === undefined
+          ? undefined
+          : await decide(snapshot, revocation, input.leaf, options.request, options.revocation),
+    };
+  } finally {
+    await configured.close();
+  }
+}
+
+async function revocationFinding(
+  leaf: X509Certificate,
+  chain: Result<ChainResult>,
+  checker: RevocationChecker,
+  options: ServiceCheckOptions,
+): Promise<RevocationFinding> {
+  if (!options.revocation) return { kind: "skipped", why: "option" };
+  // The OCSP answer or CRL must be signed by the leaf's issuer, which only a verified chain names.
+  if (!chain.ok) return { kind: "skipped", why: "no-chain" };
+  const subject = prepareSubject(leaf, chain.value.issuer);
+  if (!subject.ok) return { kind: "unprepared", denial: subject.denial };
+  return { kind: "checked", status: await checker.check(subject.value, options.now()) };
+}
+
+/**
+ * The configured checker, asked once per certificate: the report's revocation line and the decision
+ * then rest on the same answer, instead of a second query that could time out differently.
+ */
+function answerOnce(checker: RevocationChecker, now: () => Date): RevocationChecker {
+  const answers = new Map<string, Promise<RevocationStatus>>();
+  return {
+    check(subject: RevocationSubject): Promise<RevocationStatus> {
+      let answer = answers.get(subject.key);
+      if (answer === undefined) {
+        answer = checker.check(subject, now());
+        answers.set(subject.key, answer);
+      }
+      return answer;
+    },
+    close: () => checker.close(),
+  };
+}
+
+async function decide(
+  snapshot: LoadedSnapshot,
+  revocation: RevocationChecker,
+  leaf: X509Certificate,
+  request: { readonly method: string; readonly path: string },
+  revocationChecked: boolean,
+): Promise<DecisionFinding> {
+  const direct = presentedDirectly(snapshot.config);
+  const gate = { ...snapshot.gate, sources: direct.sources, serverName: direct.serverName, revocation };
+  const gatekeeper = new Gatekeeper(
+    { gate, responses: snapshot.responses, mode: snapshot.mode },
+    { logger: createLogger("silent") },
+  );
+  const outcome = await gatekeeper.check(envoyCheckInput(leaf, request.method, request.path));
+  return {
+    ...request,
+    decision: outcome.decision,
+    revocationAssumedGood: !revocationChecked,
+    transportNotEvaluated: usesTransportRules(snapshot.config),
+  };
+}
+
+/**
+ * The certificate as the TPP's own TLS connection presents it (Envoy's peer certificate), with no SNI
+ * rule: how a proxy forwards it and which server name the TPP dialled belong to a connection, and the
+ * CLI has none. Everything from the path on is the configured pipeline.
+ */
+function presentedDirectly(config: Config): Forwarding {
+  return buildForwarding(
+    {
+      sources: [{ kind: "peer" }],
+      trustedHops: { cidrs: [], principals: [] },
+      sni: { ...config.sni, required: false, hosts: [] },
+      maxCertificateBytes: config.limits.maxCertificateBytes,
+      maxEntries: 1,
+      httpEnabled: false,
+    },
+    config.file,
+  );
+}
+
+function usesTransportRules(config: Config): boolean {
+  const sni = config.sni;
+  return config.sources.some((source) => source.kind !== "peer") || sni.required || sni.hosts.length > 0;
+}
+
+/**
+ * The request as Envoy would describe it: the leaf only, as percent-encoded PEM in `source.certificate`
+ * (`include_peer_certificate: true`), and the path exactly as the client sent it.
+ */
+export function envoyCheckInput(leaf: X509Certificate, method: string, rawPath: string): CheckInput {
+  return {
+    requestId: "qwac-cli",
+    method,
+    rawPath,
+    host: "",
+    headers: new Map([
+      [":method", method],
+      [":path", rawPath],
+    ]),
+    peer: { address: undefined, principal: undefined, certificate: encodeURIComponent(leaf.toString("pem")) },
+    sni: undefined,
+    contextExtensions: {},
+  };
+}

@@ -1,0 +1,91 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { CheckInput } from "../check_input.js";
+import { deny } from "../reasons.js";
+import { fail, ok, type Result } from "../result.js";
+
+/** What the HTTP edge needs from node's IncomingMessage; a plain object in tests. */
+export interface HttpAuthRequest {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** The socket peer: the proxy that asks, checked against `trustedHops` like Envoy's `source.address`. */
+  readonly remoteAddress: string | undefined;
+}
+
+/**
+ * Where proxies put the request they want judged, in the order they are read:
+ * - `X-Original-Method` + `X-Original-URI`: nginx `auth_request` (set with proxy_set_header);
+ * - `X-Forwarded-Method` + `X-Forwarded-Uri`: Traefik `forwardAuth`;
+ * - the request line itself: Envoy's `http_service`, which sends the original method and path.
+ * A proxy overwrites the pair it sets but passes the other pair through from the client, so when both
+ * pairs are present they must agree: otherwise one of them was typed by the client, and the service will
+ * not guess which (REQUEST_INVALID).
+ */
+const CONVENTIONS = [
+  { name: "X-Original-Method/X-Original-URI", method: "x-original-method", uri: "x-original-uri" },
+  { name: "X-Forwarded-Method/X-Forwarded-Uri", method: "x-forwarded-method", uri: "x-forwarded-uri" },
+] as const;
+
+/** RFC 9110 token; no real method is longer. */
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+
+const NO_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({});
+
+interface RequestLine {
+  readonly method: string;
+  readonly uri: string;
+}
+
+/** HTTP authorization request -> CheckInput, or REQUEST_INVALID when the request to judge is unclear. */
+export function toCheckInput(request: HttpAuthRequest): Result<CheckInput> {
+  const headers = headerMap(request.headers);
+  const line = requestLine(request, headers);
+  if (!line.ok) return line;
+  return ok({
+    requestId: headers.get("x-request-id") ?? "",
+    method: line.value.method,
+    rawPath: line.value.uri,
+    host: headers.get("x-forwarded-host") ?? headers.get("host") ?? "",
+    headers,
+    // Plain HTTP: no TLS here. The certificate and the SNI come from the hop's forwarded headers, which
+    // the core honours only when this address is a trusted hop.
+    peer: { address: request.remoteAddress, principal: undefined, certificate: undefined },
+    sni: undefined,
+    contextExtensions: NO_EXTENSIONS,
+  });
+}
+
+function requestLine(request: HttpAuthRequest, headers: ReadonlyMap<string, string>): Result<RequestLine> {
+  let chosen: RequestLine | undefined;
+  for (const convention of CONVENTIONS) {
+    const method = headers.get(convention.method);
+    const uri = headers.get(convention.uri);
+    if (method === undefined && uri === undefined) continue;
+    if (!method || !uri) return invalid(`${convention.name}: one of the pair is missing`);
+    if (chosen === undefined) chosen = { method, uri };
+    else if (chosen.method !== method || chosen.uri !== uri)
+      return invalid("X-Original-* and X-Forwarded-* name different requests");
+  }
+  const line = chosen ?? { method: request.method ?? "", uri: request.url ?? "" };
+  if (!METHOD.test(line.method)) return invalid("the method is not an HTTP token");
+  if (line.uri === "") return invalid("no request URI");
+  return ok(line);
+}
+
+/**
+ * Node lower-cases names and joins repeated headers with ", " (set-cookie comes as an array). The core's
+ * parsers accept that joining: XFCC elements and RFC 9440 list members allow the space, and a plain
+ * certificate header with two values is refused rather than split.
+ */
+function headerMap(incoming: IncomingHttpHeaders): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    headers.set(name, typeof value === "string" ? value : value.join(", "));
+  }
+  return headers;
+}
+
+function invalid(detail: string): Result<never> {
+  return fail(deny("REQUEST_INVALID", detail));
+}

@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Gatekeeper } from "../gatekeeper.js";
+import type { Logger } from "../log.js";
+import { type DenyReason, REASONS } from "../reasons.js";
+import { answerFor, denialAnswer, type HttpAnswer } from "./http_answer.js";
+import { toCheckInput } from "./http_request.js";
+
+/**
+ * Renders the answer for a reason the service already gave, without deciding again. nginx's auth_request
+ * keeps only the status of a denial, never its body; the shipped nginx config sends a denied request here
+ * with the reason from the header (`error_page 401 403 500 = @gatekeeper_denied`), so the TPP gets the
+ * body while the decision is logged and counted once. It can only ever answer a denial.
+ */
+export const DENIAL_PATH = "/_gatekeeper/denial/";
+
+/** An authorization request has no body worth waiting for; a client that trickles one is cut off. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface HttpServerOptions {
+  readonly gatekeeper: Gatekeeper;
+  readonly logger: Logger;
+}
+
+/**
+ * The HTTP authorization edge (nginx auth_request, Traefik forwardAuth, Envoy http_service). Like the gRPC
+ * edge it only translates: one request -> CheckInput -> gatekeeper.check -> one answer. The request body is
+ * never read; header size is bounded by node's default (16 KiB); bad input gets a 4xx, never a 5xx.
+ */
+export class HttpAuthorizationServer {
+  private readonly server: Server;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.server = createServer(
+      { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
+      (request, response) => this.handle(request, response),
+    );
+  }
+
+  /** Binds and starts; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops accepting, lets in-flight checks answer (up to graceMs), then closes every connection. */
+  stop(graceMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
+      this.server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const url = request.url ?? "";
+    if (url.startsWith(DENIAL_PATH)) {
+      const reason = url.slice(DENIAL_PATH.length).split("?")[0] ?? "";
+      this.renderDenial(reason, response);
+      return;
+    }
+    const input = toCheckInput({
+      method: request.method,
+      url,
+      headers: request.headers,
+      remoteAddress: request.socket.remoteAddress,
+    });
+    if (!input.ok) {
+      // The proxy did not say which request to judge: its configuration, not a TPP, is at fault.
+      this.options.logger.warn({ detail: input.denial.detail }, "unreadable authorization request");
+      send(response, denialAnswer(input.denial.reason, this.options.gatekeeper.current().responses));
+      return;
+    }
+    this.options.gatekeeper.check(input.value).then(
+      (outcome) => send(response, answerFor(outcome.decision, outcome.responses)),
+      (error: unknown) => {
+        // A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged.
+        this.options.logger.error({ err: error, reqId: input.value.requestId }, "check failed");
+        send(response, { status: 500, headers: [["content-type", "text/plain"]], body: "internal error\n" });
+      },
+    );
+  }
+
+  private renderDenial(reason: string, response: ServerResponse): void {
+    if (!isReason(reason)) {
+      send(response, { status: 404, headers: [["content-type", "text/plain"]], body: "unknown reason\n" });
+      return;
+    }
+    send(response, denialAnswer(reason, this.options.gatekeeper.current().responses));
+  }
+}
+
+function isReason(name: string): name is DenyReason {
+  return Object.hasOwn(REASONS, name);
+}
+
+function send(response: ServerResponse, answer: HttpAnswer): void {
+  if (response.destroyed) return;
+  for (const [name, value] of answer.headers) response.setHeader(name, value);
+  response.setHeader("content-length", Buffer.byteLength(answer.body));
+  response.statusCode = answer.status;
+  response.end(answer.body);
+}

@@ -1,0 +1,58 @@
+import { BlockList, isIP } from "node:net";
+import type { PeerInput } from "../check_input.js";
+
+/** An address block, already validated: `10.0.0.0/8`, `2001:db8::/32`, or one address (`/32`, `/128`). */
+export interface Cidr {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: "ipv4" | "ipv6";
+}
+
+/**
+ * The proxies allowed to tell us which certificate a client presented: the connection's peer (Envoy's
+ * `source.address`, or the socket address in the HTTP mode) inside a configured block, or Envoy's
+ * `source.principal` (the peer's mTLS identity) in a configured list. Anyone else could simply type the
+ * header, so a forwarded certificate from them is worthless.
+ */
+export class TrustedHops {
+  private readonly blocks = new BlockList();
+  private readonly principals: ReadonlySet<string>;
+  /** Nothing configured: no hop is trusted, so no forwarded header is ever honoured. */
+  readonly empty: boolean;
+
+  constructor(cidrs: readonly Cidr[], principals: readonly string[]) {
+    for (const cidr of cidrs) this.blocks.addSubnet(cidr.address, cidr.prefix, cidr.family);
+    this.principals = new Set(principals);
+    this.empty = cidrs.length === 0 && principals.length === 0;
+  }
+
+  static none(): TrustedHops {
+    return new TrustedHops([], []);
+  }
+
+  /** IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`, a dual-stack listener) match IPv4 blocks, as BlockList does. */
+  trusts(peer: PeerInput): boolean {
+    if (this.empty) return false;
+    if (peer.principal !== undefined && this.principals.has(peer.principal)) return true;
+    const address = peer.address;
+    if (address === undefined) return false;
+    const family = isIP(address);
+    if (family === 0) return false;
+    return this.blocks.check(address, family === 6 ? "ipv6" : "ipv4");
+  }
+}
+
+/** `address/prefix` or a bare address; undefined when it is neither (the config schema reports it). */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0 || address.includes("%")) return undefined;
+  const family = version === 6 ? "ipv6" : "ipv4";
+  const max = version === 6 ? 128 : 32;
+  if (slash < 0) return { address, prefix: max, family };
+  const prefixText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  return prefix <= max ? { address, prefix, family } : undefined;
+}

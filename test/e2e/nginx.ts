@@ -1,0 +1,164 @@
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { connect, createServer as createNetServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * A real nginx for the end-to-end test: the `http {}` block documented in docs/proxies.md, wrapped in a
+ * minimal nginx.conf under a private prefix, run in the foreground as a child of the test.
+ */
+
+export function nginxInstalled(): boolean {
+  return spawnSync("nginx", ["-v"], { stdio: "ignore" }).status === 0;
+}
+
+const DOC = new URL("../../docs/proxies.md", import.meta.url);
+const MARKER = "<!-- nginx-gatekeeper: this block is run by test/e2e/nginx.test.ts -->";
+
+/** The documented nginx block, exactly as an operator copies it. */
+export async function documentedNginxBlock(): Promise<string> {
+  const doc = await readFile(DOC, "utf8");
+  const at = doc.indexOf(MARKER);
+  if (at < 0) throw new Error("docs/proxies.md: the tested nginx block's marker is missing");
+  const match = /```nginx\n([\s\S]*?)```/.exec(doc.slice(at));
+  if (match?.[1] === undefined) throw new Error("docs/proxies.md: no ```nginx block after the marker");
+  return match[1];
+}
+
+/**
+ * Replaces each documented value with the test's; each must occur exactly once, so an edit to the
+ * documentation that the test no longer matches fails loudly instead of testing something else.
+ */
+export function substitute(
+  text: string,
+  replacements: Readonly<Record<string, string>>,
+  what = "docs/proxies.md nginx block",
+): string {
+  let result = text;
+  for (const [from, to] of Object.entries(replacements)) {
+    const count = result.split(from).length - 1;
+    if (count !== 1) throw new Error(`${what}: "${from}" found ${count} times, expected once`);
+    result = result.replace(from, to);
+  }
+  return result;
+}
+
+/** A loopback port that was free a moment ago (nginx cannot be told to pick one itself). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+export interface RunningNginx {
+  readonly port: number;
+  errorLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nginx in the foreground with `-p <dir> -c <conf>`, waits (bounded) until it accepts connections
+ * on `port`, and returns a handle whose stop() ends it and waits for the exit.
+ */
+export async function startNginx(dir: string, httpBlock: string, port: number): Promise<RunningNginx> {
+  const temp = join(dir, "temp");
+  await mkdir(temp, { recursive: true });
+  const conf = join(dir, "nginx.conf");
+  const errorLog = join(dir, "error.log");
+  await writeFile(conf, wrap(httpBlock, temp));
+  await checkConfig(dir, conf, errorLog);
+  const child = spawn(
+    "nginx",
+    [
+      "-p",
+      dir,
+      "-c",
+      conf,
+      "-e",
+      errorLog,
+      "-g",
+      `daemon off; pid ${join(dir, "nginx.pid")}; error_log ${errorLog} warn;`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const handle: RunningNginx = {
+    port,
+    errorLog: async () => readFile(errorLog, "utf8").catch(() => ""),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await Promise.race([exited, sleep(5_000).then(() => child.kill("SIGKILL"))]);
+      await exited;
+    },
+  };
+  try {
+    await waitForPort(port, child);
+  } catch (error) {
+    await handle.stop();
+    throw new Error(`${(error as Error).message}\n${stderr}\n${await handle.errorLog()}`);
+  }
+  return handle;
+}
+
+/**
+ * As root, nginx's workers switch to an unprivileged user; they must be able to reach the prefix (the
+ * test makes it 0755) and write its temp directories, which nginx creates for them.
+ */
+function wrap(httpBlock: string, temp: string): string {
+  const asRoot = process.getuid?.() === 0;
+  return [
+    ...(asRoot ? ["user nobody nogroup;"] : []),
+    "worker_processes 1;",
+    "events { worker_connections 64; }",
+    "http {",
+    "    access_log off;",
+    `    client_body_temp_path ${join(temp, "body")};`,
+    `    proxy_temp_path ${join(temp, "proxy")};`,
+    `    fastcgi_temp_path ${join(temp, "fastcgi")};`,
+    `    uwsgi_temp_path ${join(temp, "uwsgi")};`,
+    `    scgi_temp_path ${join(temp, "scgi")};`,
+    httpBlock,
+    "}",
+    "",
+  ].join("\n");
+}
+
+function checkConfig(dir: string, conf: string, errorLog: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "nginx",
+      ["-t", "-q", "-p", dir, "-c", conf, "-e", errorLog],
+      { timeout: 10_000 },
+      (error, _out, err) => (error ? reject(new Error(`nginx -t failed: ${err}`)) : resolve()),
+    );
+  });
+}
+
+/** Bounded: 200 attempts, 50 ms apart (about 10 s), and it stops as soon as nginx exits. */
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error("nginx exited at start");
+    if (await accepts(port)) return;
+    await sleep(50);
+  }
+  throw new Error(`nginx did not listen on 127.0.0.1:${port}`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

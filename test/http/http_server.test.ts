@@ -1,0 +1,152 @@
+import { request as httpRequest } from "node:http";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
+import { DENIAL_PATH, HttpAuthorizationServer } from "../../src/http/http_server.js";
+import { createGatekeeper, type ForwardingOptions } from "../support/gatekeeper.js";
+
+/** The HTTP authorization mode over loopback, asked the way nginx's auth_request asks. */
+
+const POLICY = "version: 1\nrules:\n  - { methods: [GET], path: /v1/accounts/**, roles: [PSP_AI] }\n";
+const LOOPBACK_PROXY: ForwardingOptions = {
+  sources: ["header", "xfcc"],
+  trustedHops: { cidrs: ["127.0.0.0/8", "::1"] },
+  sni: { required: true, hosts: ["api.bank.example"] },
+};
+
+let pki: DemoPki;
+const servers: HttpAuthorizationServer[] = [];
+
+beforeAll(async () => {
+  pki = await createDemoPki();
+});
+
+afterAll(async () => {
+  for (const server of servers) await server.stop(1000);
+});
+
+async function start(forwarding: ForwardingOptions = LOOPBACK_PROXY): Promise<string> {
+  const { gatekeeper } = createGatekeeper({
+    anchors: [pki.root.cert],
+    intermediates: [pki.intermediate.cert],
+    policyYaml: POLICY,
+    forwarding,
+  });
+  const server = new HttpAuthorizationServer({ gatekeeper, logger: pino({ level: "silent" }) });
+  servers.push(server);
+  const port = await server.listen("127.0.0.1", 0);
+  return `http://127.0.0.1:${port}`;
+}
+
+/** What the shipped nginx config sends to the auth location. */
+function nginxHeaders(tpp: keyof DemoPki["tpps"] | undefined, uri = "/v1/accounts"): Record<string, string> {
+  return {
+    "x-original-method": "GET",
+    "x-original-uri": uri,
+    "x-forwarded-sni": "api.bank.example",
+    ...(tpp === undefined ? {} : { "x-ssl-client-cert": encodeURIComponent(pki.tpps[tpp].pem) }),
+  };
+}
+
+async function ask(base: string, headers: Record<string, string>, path = "/authz") {
+  const response = await fetch(`${base}${path}`, { headers });
+  const body = await response.text();
+  return { status: response.status, headers: response.headers, body };
+}
+
+describe("the HTTP authorization answer", () => {
+  it("allows with 200, the identity headers for the proxy to copy upstream, and no body", async () => {
+    const base = await start();
+    const answer = await ask(base, nginxHeaders("tpp-ai"));
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-tpp-organization-id")).toBe("PSDFR-ACPR-10001");
+    expect(answer.headers.get("x-tpp-roles")).toBe("PSP_AI");
+    expect(answer.headers.get("x-authz-reason")).toBeNull();
+    expect(answer.body).toBe("");
+  });
+
+  it("denies a wrong role with 403, the reason header and the Berlin Group body", async () => {
+    const base = await start();
+    const answer = await ask(base, nginxHeaders("tpp-pi"));
+    expect(answer.status).toBe(403);
+    expect(answer.headers.get("x-authz-reason")).toBe("ROLE_NOT_ALLOWED");
+    expect(answer.headers.get("content-type")).toBe("application/json");
+    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("ROLE_INVALID");
+  });
+
+  it("denies a request without a certificate with 401 CERT_MISSING", async () => {
+    const base = await start();
+    const answer = await ask(base, nginxHeaders(undefined));
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("x-authz-reason")).toBe("CERT_MISSING");
+    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_MISSING");
+  });
+
+  it("answers a malformed forwarded certificate with 401, never a 5xx", async () => {
+    const base = await start();
+    const answer = await ask(base, { ...nginxHeaders(undefined), "x-ssl-client-cert": "%ZZnot-a-cert" });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("x-authz-reason")).toBe("CERT_MALFORMED");
+  });
+
+  it("answers an unclear request (two different request lines) with 400 REQUEST_INVALID", async () => {
+    const base = await start();
+    const answer = await ask(base, {
+      ...nginxHeaders("tpp-ai"),
+      "x-forwarded-method": "GET",
+      "x-forwarded-uri": "/v1/other",
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("x-authz-reason")).toBe("REQUEST_INVALID");
+    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("FORMAT_ERROR");
+  });
+
+  it("checks the SNI the proxy forwards", async () => {
+    const base = await start();
+    const answer = await ask(base, { ...nginxHeaders("tpp-ai"), "x-forwarded-sni": "evil.example" });
+    expect(answer.headers.get("x-authz-reason")).toBe("SNI_MISMATCH");
+  });
+
+  it("denies a forwarded certificate from a peer outside the trusted hops", async () => {
+    const base = await start({ sources: ["header"], trustedHops: { cidrs: ["10.0.0.0/8"] } });
+    const answer = await ask(base, nginxHeaders("tpp-ai"));
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("x-authz-reason")).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+  });
+
+  it("answers without waiting for a request body it never reads", async () => {
+    const base = await start();
+    const status = await new Promise<number>((resolve, reject) => {
+      const outgoing = httpRequest(`${base}/authz`, {
+        method: "POST",
+        headers: { ...nginxHeaders("tpp-ai"), "content-length": "100000000" },
+      });
+      outgoing.on("response", (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+        outgoing.destroy();
+      });
+      outgoing.on("error", reject);
+      outgoing.flushHeaders();
+    });
+    expect(status).toBe(200);
+  });
+});
+
+describe("the denial page for proxies that keep only the status", () => {
+  it("renders a reason's status, reason header and body without deciding anything", async () => {
+    const base = await start();
+    const answer = await ask(base, {}, `${DENIAL_PATH}CERT_REVOKED`);
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("x-authz-reason")).toBe("CERT_REVOKED");
+    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKED");
+  });
+
+  it("never answers 2xx: an unknown reason is 404", async () => {
+    const base = await start();
+    for (const reason of ["", "ALLOW", "__proto__", "constructor"]) {
+      const answer = await ask(base, {}, `${DENIAL_PATH}${reason}`);
+      expect(answer.status).toBe(404);
+    }
+  });
+});
