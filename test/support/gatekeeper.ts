@@ -1,9 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import type { X509Certificate } from "@peculiar/x509";
 import pino from "pino";
 import type { Gate } from "../../src/authorize.js";
-import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { AuthorizationServer } from "../../src/envoy/server.js";
 import type { WireCheckResponse } from "../../src/envoy/wire.js";
 import { Gatekeeper } from "../../src/gatekeeper.js";
@@ -13,6 +11,7 @@ import { buildForwarding, type Forwarding } from "../../src/source/forwarding.js
 import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/source_config.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import { VerifiedCertificates } from "../../src/verified_certificates.js";
+import { checkClient } from "./grpc_client.js";
 
 export interface GatekeeperOptions {
   readonly anchors: readonly X509Certificate[];
@@ -95,28 +94,13 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
   const logger = SILENT;
   const server = new AuthorizationServer({ gatekeeper, logger });
   const port = await server.listen("127.0.0.1", 0);
-  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
-  };
-  const client = new pkg.envoy.service.auth.v3.Authorization(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  );
+  const client = checkClient(port);
   const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     port,
     gate,
     server,
-    check: (request) =>
-      new Promise((resolve, reject) => {
-        (
-          client as unknown as Record<
-            string,
-            (r: unknown, cb: (e: Error | null, v: WireCheckResponse) => void) => void
-          >
-        ).Check!(request, (error, value) => (error === null ? resolve(value) : reject(error)));
-      }),
+    check: (request) => client.check(request),
     checkRaw: (request) =>
       new Promise((resolve, reject) => {
         raw.makeUnaryRequest(
