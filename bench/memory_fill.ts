@@ -1,14 +1,15 @@
 /**
  * Child process of bench/memory.bench.ts: fills the certificate caches with `count` distinct QWACs
  * (verified for real: parse, QC statements, chain signature) and prints RSS as JSON.
- * Certificates are variants of one template re-signed with a new serial (pkijs), so making 100,000 of
- * them takes seconds rather than minutes; each is still a distinct, validly signed certificate.
+ * Certificates are variants of one template: a new serial written into its TBS, signed again by the demo
+ * issuing CA with node:crypto, so making 100,000 of them is cheap; each is a distinct, validly signed
+ * certificate that the service parses and verifies in full.
  */
 import "reflect-metadata";
-import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
+import { createPrivateKey, sign } from "node:crypto";
 import { createDemoPki } from "../src/demo/demo_pki.js";
 import { PeerCertificates } from "../src/source/peer_certificate.js";
+import { certificateParts } from "../src/trust/certificate_der.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
 import { VerifiedCertificates } from "../src/verified_certificates.js";
 
@@ -17,8 +18,14 @@ const maxEntries = Number(process.argv[3] ?? String(count));
 
 async function main(): Promise<void> {
   const pki = await createDemoPki();
-  const template = pkijs.Certificate.fromBER(new Uint8Array(pki.tpps["tpp-all"].cert.rawData));
-  const signer = pki.intermediate.keys.privateKey;
+  const template = certificateParts(new Uint8Array(pki.tpps["tpp-all"].cert.rawData));
+  if (template === undefined || template.serial.length < 8) throw new Error("unexpected template");
+  const tbs = Buffer.from(template.tbs);
+  const at = Buffer.from(template.tbs).indexOf(Buffer.from(template.serial));
+  const algorithm = Buffer.from(new Uint8Array(pki.tpps["tpp-all"].cert.rawData)).subarray(
+    tbsEnd(pki.tpps["tpp-all"].cert.rawData),
+  );
+  const signer = createPrivateKey({ key: pki.intermediate.keyPem, format: "pem" });
   const now = () => new Date();
   const peers = new PeerCertificates(16_384, maxEntries);
   const verified = new VerifiedCertificates({
@@ -33,12 +40,8 @@ async function main(): Promise<void> {
   const before = process.memoryUsage().rss;
   let allowed = 0;
   for (let i = 0; i < count; i++) {
-    const serial = new Uint8Array(16);
-    new DataView(serial.buffer).setUint32(12, i + 1);
-    serial[0] = 0x40;
-    template.serialNumber = new asn1js.Integer({ valueHex: serial.buffer });
-    await template.sign(signer, "SHA-256");
-    const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(template.toSchema(true).toBER()).toString("base64")}\n-----END CERTIFICATE-----\n`;
+    tbs.writeUInt32BE(i + 1, at + template.serial.length - 4);
+    const pem = `-----BEGIN CERTIFICATE-----\n${certificate(tbs, algorithm, sign("sha256", tbs, signer)).toString("base64")}\n-----END CERTIFICATE-----\n`;
     const input = {
       requestId: "",
       method: "GET",
@@ -57,6 +60,34 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ count, maxEntries, allowed, cached: verified.size, rssBefore: before, rss: after.rss, heapUsed: after.heapUsed })}\n`,
   );
+}
+
+/** Where tbsCertificate ends inside the certificate DER (the signatureAlgorithm SEQUENCE starts there). */
+function tbsEnd(raw: ArrayBuffer): number {
+  const der = new Uint8Array(raw);
+  const outerHeader = 2 + ((der[1] ?? 0) >= 0x80 ? (der[1] ?? 0) & 0x7f : 0);
+  const parts = certificateParts(der);
+  return outerHeader + (parts?.tbs.length ?? 0);
+}
+
+/** Certificate ::= SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature } with the algorithm already encoded. */
+function certificate(tbs: Buffer, algorithmAndRest: Buffer, signature: Buffer): Buffer {
+  const algorithmLength = 2 + (algorithmAndRest[1] ?? 0);
+  const algorithm = algorithmAndRest.subarray(0, algorithmLength);
+  const bitString = Buffer.concat([
+    Buffer.from([0x03]),
+    derLength(signature.length + 1),
+    Buffer.from([0]),
+    signature,
+  ]);
+  const body = Buffer.concat([tbs, algorithm, bitString]);
+  return Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
+}
+
+function derLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  if (length < 0x100) return Buffer.from([0x81, length]);
+  return Buffer.from([0x82, length >> 8, length & 0xff]);
 }
 
 void main();

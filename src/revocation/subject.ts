@@ -8,6 +8,7 @@ import {
 import * as pkijs from "pkijs";
 import { deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
+import { certificateParts } from "../trust/certificate_der.js";
 import type { CertIdHashes, RevocationSubject } from "./revocation.js";
 
 /**
@@ -16,34 +17,55 @@ import type { CertIdHashes, RevocationSubject } from "./revocation.js";
  * configuration. The caller keeps the result with its cached certificate.
  */
 export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): Result<RevocationSubject> {
-  let leafAsn: pkijs.Certificate;
-  let issuerAsn: pkijs.Certificate;
-  try {
-    leafAsn = pkijs.Certificate.fromBER(leaf.rawData);
-    issuerAsn = pkijs.Certificate.fromBER(issuer.rawData);
-  } catch (error) {
-    return fail(deny("CERT_MALFORMED", `revocation: cannot decode certificate: ${String(error)}`));
+  const parts = certificateParts(new Uint8Array(leaf.rawData));
+  const issuerFacts = issuerFactsOf(issuer);
+  if (parts === undefined || issuerFacts === undefined) {
+    return fail(deny("CERT_MALFORMED", "revocation: cannot decode the certificate or its issuer"));
   }
   // RFC 6960 4.1.1: the name hash is over the DER of the issuer field of the certificate being checked,
   // the key hash over the issuer's subjectPublicKey BIT STRING value.
-  const issuerName = new Uint8Array(leafAsn.issuer.toSchema().toBER(false));
-  const issuerKey = issuerAsn.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
-  const serial = new Uint8Array(leafAsn.serialNumber.valueBlock.valueHexView);
+  const { issuerName, serial } = parts;
+  const { issuerKey, fingerprint } = issuerFacts;
   const sha256 = certIdHashes("sha256", issuerName, issuerKey);
   const serialHex = normaliseSerialHex(Buffer.from(serial).toString("hex"));
   return ok(
     Object.freeze({
       issuer,
       key: `${Buffer.from(sha256.issuerKeyHash).toString("hex")}:${serialHex}`,
-      serial,
+      serial: new Uint8Array(serial),
       serialHex,
       certId: Object.freeze({ sha1: certIdHashes("sha1", issuerName, issuerKey), sha256 }),
       ocspUrls: Object.freeze(ocspUrlsOf(leaf)),
       crlUrls: Object.freeze(crlUrlsOf(leaf)),
-      issuerFingerprint: createHash("sha256").update(new Uint8Array(issuer.rawData)).digest("hex"),
+      issuerFingerprint: fingerprint,
       issuerSubject: issuer.subject,
     }),
   );
+}
+
+interface IssuerFacts {
+  readonly issuerKey: Uint8Array;
+  readonly fingerprint: string;
+}
+
+/** Per issuer, once: thousands of leaves share a handful of issuing CAs. */
+const issuerFactsCache = new WeakMap<X509Certificate, IssuerFacts>();
+
+function issuerFactsOf(issuer: X509Certificate): IssuerFacts | undefined {
+  const cached = issuerFactsCache.get(issuer);
+  if (cached !== undefined) return cached;
+  let issuerAsn: pkijs.Certificate;
+  try {
+    issuerAsn = pkijs.Certificate.fromBER(issuer.rawData);
+  } catch {
+    return undefined;
+  }
+  const facts = {
+    issuerKey: new Uint8Array(issuerAsn.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView),
+    fingerprint: createHash("sha256").update(new Uint8Array(issuer.rawData)).digest("hex"),
+  };
+  issuerFactsCache.set(issuer, facts);
+  return facts;
 }
 
 /** Hex of an INTEGER's value without leading zeros, so "00ab" (DER) and "ab" (some printers) agree. */

@@ -1,5 +1,7 @@
+import { createPublicKey, type KeyObject, verify as verifySignature } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
 import type { CertFacts } from "./cert_facts.js";
+import { certificateParts } from "./certificate_der.js";
 
 /**
  * Algorithms accepted on a certification path, in line with ETSI TS 119 312 for qualified certificates:
@@ -36,7 +38,9 @@ export async function issuedBy(
   try {
     const refused = refusedAlgorithm(child, childFacts, issuer);
     if (refused !== undefined) return { ok: false, why: refused };
-    const verified = await child.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+    const verified =
+      verifiedNatively(child, issuer) ??
+      (await child.verify({ publicKey: issuer.publicKey, signatureOnly: true }));
     return verified ? { ok: true } : { ok: false, why: NOT_SIGNED };
   } catch {
     return { ok: false, why: NOT_SIGNED };
@@ -75,4 +79,35 @@ function refusedRsaKey(key: KeyAlgorithmFields): string | undefined {
 function refusedEcKey(key: KeyAlgorithmFields): string | undefined {
   if (key.name !== "ECDSA" || key.namedCurve === undefined) return NOT_SIGNED;
   return EC_CURVES.has(key.namedCurve) ? undefined : `issuer curve ${key.namedCurve} is not accepted`;
+}
+
+/**
+ * Issuer keys as node KeyObjects, made once per issuer certificate: importing the key through WebCrypto on
+ * every verification cost more than the verification itself on the cold path.
+ */
+const issuerKeys = new WeakMap<X509Certificate, KeyObject>();
+
+const NODE_HASHES: Readonly<Record<string, string>> = {
+  "SHA-256": "sha256",
+  "SHA-384": "sha384",
+  "SHA-512": "sha512",
+};
+
+/**
+ * RSA PKCS#1 v1.5 and ECDSA with node:crypto directly (X.509 carries ECDSA signatures DER-encoded, which is
+ * node's default). undefined: not handled here (RSA-PSS, or an unexpected encoding), use WebCrypto.
+ */
+function verifiedNatively(child: X509Certificate, issuer: X509Certificate): boolean | undefined {
+  const signature = child.signatureAlgorithm as { name: string; hash?: { name?: string } } | null;
+  const hash = NODE_HASHES[signature?.hash?.name ?? ""];
+  if (hash === undefined || (signature?.name !== "RSASSA-PKCS1-v1_5" && signature?.name !== "ECDSA"))
+    return undefined;
+  const parts = certificateParts(new Uint8Array(child.rawData));
+  if (parts === undefined) return undefined;
+  let key = issuerKeys.get(issuer);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.from(issuer.publicKey.rawData), format: "der", type: "spki" });
+    issuerKeys.set(issuer, key);
+  }
+  return verifySignature(hash, parts.tbs, key, parts.signature);
 }
