@@ -1,6 +1,7 @@
 import type { CheckInput } from "../check_input.js";
 import { errorBody, httpStatus } from "../decision/berlin_group.js";
 import type { Allow, Decision, Deny } from "../decision/decision.js";
+import { upstreamHeaders } from "../decision/upstream_headers.js";
 import type { WireCheckResponse, WireHeaderValueOption, WireStruct, WireStructValue } from "./wire.js";
 
 export interface ResponseSettings {
@@ -30,15 +31,9 @@ export function toCheckResponse(
 }
 
 function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
-  const headers: WireHeaderValueOption[] = decision.identityHeaders.map(([key, value]) =>
+  const headers = upstreamHeaders(decision, settings.headerPrefix).map(([key, value]) =>
     overwrite(key, value),
   );
-  if (decision.revocation?.status === "unchecked") {
-    headers.push(overwrite(`${settings.headerPrefix}revocation`, "unchecked"));
-  }
-  if (decision.wouldDeny !== undefined) {
-    headers.push(overwrite(`${settings.headerPrefix}dry-run-deny`, decision.wouldDeny.reason));
-  }
   return {
     status: { code: GRPC_OK },
     ok_response: { headers, headers_to_remove: headersToRemove(input, settings, headers) },

@@ -1,6 +1,7 @@
 import { errorBody, httpStatus } from "../decision/berlin_group.js";
-import type { Allow, Decision } from "../decision/decision.js";
+import type { Decision } from "../decision/decision.js";
 import type { HeaderList } from "../decision/identity.js";
+import { upstreamHeaders } from "../decision/upstream_headers.js";
 import type { ResponseSettings } from "../envoy/check_response.js";
 import type { DenyReason } from "../reasons.js";
 
@@ -31,12 +32,4 @@ export function denialAnswer(reason: DenyReason, settings: ResponseSettings): Ht
     ],
     body: errorBody(reason),
   };
-}
-
-/** What the gRPC edge sets on an allow (src/envoy/check_response.ts), as a plain header list. */
-function upstreamHeaders(decision: Allow, prefix: string): HeaderList {
-  const extra: [string, string][] = [];
-  if (decision.revocation?.status === "unchecked") extra.push([`${prefix}revocation`, "unchecked"]);
-  if (decision.wouldDeny !== undefined) extra.push([`${prefix}dry-run-deny`, decision.wouldDeny.reason]);
-  return extra.length === 0 ? decision.identityHeaders : [...decision.identityHeaders, ...extra];
 }
