@@ -56,7 +56,7 @@ export async function authorize(input: CheckInput, gate: Gate): Promise<Decision
     route: route !== undefined && "kind" in route ? route : undefined,
   };
 
-  const presented = gate.sources.read(input);
+  const presented = gate.sources.read(input, gate.now());
   if (presented === undefined) return denied({ reason: "CERT_MISSING" }, known);
   if (!presented.ok) return denied(presented.denial, known);
   const verified = await gate.certificates.verify(presented.value);

@@ -67,6 +67,38 @@ export const REASONS = {
     code: "CERTIFICATE_INVALID",
     text: "The client certificate was forwarded by a party the gateway does not trust to forward it.",
   },
+  // RFC 9421 signature of the proxy that forwarded the certificate (docs/signed-forwarding.md). The TPP
+  // can rarely cause these, so the text blames no one; the log detail tells the operator which check failed.
+  FORWARDED_SIGNATURE_MISSING: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The forwarded client certificate was not signed by the proxy that received it.",
+  },
+  FORWARDED_SIGNATURE_MALFORMED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The signature over the forwarded client certificate could not be read.",
+  },
+  FORWARDED_SIGNATURE_UNKNOWN_KEY: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The forwarded client certificate was signed with a key the gateway does not know.",
+  },
+  FORWARDED_SIGNATURE_INVALID: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The signature over the forwarded client certificate does not match the request.",
+  },
+  FORWARDED_SIGNATURE_EXPIRED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The signature over the forwarded client certificate is outside its validity window.",
+  },
+  FORWARDED_SIGNATURE_REPLAYED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The signature over the forwarded client certificate was already used.",
+  },
   SNI_MISSING: {
     status: 400,
     code: "FORMAT_ERROR",

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Gate } from "./authorize.js";
 import { type Config, loadConfig } from "./config/config.js";
@@ -18,6 +20,7 @@ export interface LoadedSnapshot extends Snapshot {
   readonly verdictKey: string;
   /** Certificate sources, trusted hops and SNI rule, kept across reloads that do not change them. */
   readonly forwarding: Forwarding;
+  readonly signatureKeysDigest: string;
 }
 
 export interface SnapshotDeps {
@@ -76,6 +79,7 @@ export function loadSnapshot(
     verdictKey,
     gate,
     forwarding,
+    signatureKeysDigest: signatureKeysDigest(config),
     responses: {
       headerPrefix: config.headers.prefix,
       reasonHeader: config.headers.reason,
@@ -85,12 +89,37 @@ export function loadSnapshot(
   };
 }
 
-/** Unchanged settings keep the sources, whose caches hold decoded certificates. */
+/**
+ * Unchanged settings keep the sources, whose caches hold decoded certificates and whose replay guards
+ * hold the nonces seen. "Unchanged" includes the contents of the signature key files, so a key edited in
+ * place (or removed from its file) takes effect on reload like any other change.
+ */
 function forwardingFor(config: Config, previous: LoadedSnapshot | undefined): Forwarding {
   const settings = forwardingSettings(config);
-  if (previous !== undefined && isDeepStrictEqual(forwardingSettings(previous.config), settings))
+  if (
+    previous !== undefined &&
+    isDeepStrictEqual(forwardingSettings(previous.config), settings) &&
+    previous.signatureKeysDigest === signatureKeysDigest(config)
+  )
     return previous.forwarding;
   return buildForwarding(settings, config.file);
+}
+
+/** A digest of every signature key file the config names (building the forwarding reports unreadable ones). */
+function signatureKeysDigest(config: Config): string {
+  const hops = Array.isArray(config.trustedHops) ? config.trustedHops : [config.trustedHops];
+  const hash = createHash("sha256");
+  for (const hop of hops) {
+    for (const key of hop.signature?.keys ?? []) {
+      const path = isAbsolute(key.file) ? key.file : resolve(dirname(config.file), key.file);
+      try {
+        hash.update(path).update(readFileSync(path));
+      } catch {
+        return `unreadable:${path}`;
+      }
+    }
+  }
+  return hash.digest("hex");
 }
 
 function forwardingSettings(config: Config): ForwardingSettings {

@@ -101,6 +101,46 @@ export const ADVICE: Readonly<Record<DenyReason, Advice>> = {
       "A proxy that is not in trustedHops forwarded the certificate: the operator must add that proxy " +
       "(its address block or mTLS principal) to trustedHops, or stop the header from reaching the gateway.",
   },
+  FORWARDED_SIGNATURE_MISSING: {
+    actor: "operator",
+    action:
+      "The trusted hop requires a signed certificate header but the request had no signature under its " +
+      "label: the operator must check that the proxy that terminates TLS runs the signer " +
+      "(deploy/nginx/gatekeeper_signer.js) and that nothing between it and the gateway drops " +
+      "Signature-Input/Signature.",
+  },
+  FORWARDED_SIGNATURE_MALFORMED: {
+    actor: "operator",
+    action:
+      "The proxy's Signature-Input or Signature could not be read (see the detail): the operator must fix " +
+      "the signer's configuration; a hop that rewrites or joins these headers breaks them too.",
+  },
+  FORWARDED_SIGNATURE_UNKNOWN_KEY: {
+    actor: "operator",
+    action:
+      "The proxy signed with a keyid this hop does not list: the operator must add the key to " +
+      "trustedHops[].signature.keys before the proxy starts using it (rotation), or correct the keyid.",
+  },
+  FORWARDED_SIGNATURE_INVALID: {
+    actor: "operator",
+    action:
+      "The signature does not match the request as the gateway received it: something between the " +
+      "signing proxy and the gateway changed the certificate header or the request line (an injected " +
+      "header, a rewriting hop), or the two sides hold different keys under the same keyid. Find the hop.",
+  },
+  FORWARDED_SIGNATURE_EXPIRED: {
+    actor: "operator",
+    action:
+      "The signature is older than maxAgeSeconds or dated in the future beyond clockSkewSeconds: the " +
+      "operator must check the clocks (NTP) of the proxy and the gateway; a signature replayed later is " +
+      "refused the same way, so also look for a hop that stores and resends requests.",
+  },
+  FORWARDED_SIGNATURE_REPLAYED: {
+    actor: "operator",
+    action:
+      "A signature with a nonce the gateway has already accepted arrived again: either a hop retried the " +
+      "authorization request verbatim or someone replayed it. The operator must find the hop.",
+  },
   SNI_MISSING: {
     actor: "tpp",
     action: "The TPP's TLS client must send the server name (SNI) of the API host it connects to.",

@@ -14,16 +14,29 @@ export interface HttpAuthRequest {
 
 /**
  * Where proxies put the request they want judged, in the order they are read:
- * - `X-Original-Method` + `X-Original-URI`: nginx `auth_request` (set with proxy_set_header);
- * - `X-Forwarded-Method` + `X-Forwarded-Uri`: Traefik `forwardAuth`;
- * - the request line itself: Envoy's `http_service`, which sends the original method and path.
+ * - `X-Original-Method` + `X-Original-URI` (+ `X-Original-Host`): nginx `auth_request` (proxy_set_header);
+ * - `X-Forwarded-Method` + `X-Forwarded-Uri` (+ `X-Forwarded-Host`): Traefik `forwardAuth`;
+ * - the request line and `Host` themselves: Envoy's `http_service`, which sends the original request.
  * A proxy overwrites the pair it sets but passes the other pair through from the client, so when both
  * pairs are present they must agree: otherwise one of them was typed by the client, and the service will
- * not guess which (REQUEST_INVALID).
+ * not guess which (REQUEST_INVALID). The same holds for the two host headers.
+ *
+ * The host matters to the forwarded-certificate signature (RFC 9421 `@authority`): it is the original
+ * request's authority, which the auth request's own `Host` (the gatekeeper's upstream name) is not.
  */
 const CONVENTIONS = [
-  { name: "X-Original-Method/X-Original-URI", method: "x-original-method", uri: "x-original-uri" },
-  { name: "X-Forwarded-Method/X-Forwarded-Uri", method: "x-forwarded-method", uri: "x-forwarded-uri" },
+  {
+    name: "X-Original-Method/X-Original-URI",
+    method: "x-original-method",
+    uri: "x-original-uri",
+    host: "x-original-host",
+  },
+  {
+    name: "X-Forwarded-Method/X-Forwarded-Uri",
+    method: "x-forwarded-method",
+    uri: "x-forwarded-uri",
+    host: "x-forwarded-host",
+  },
 ] as const;
 
 /** RFC 9110 token; no real method is longer. */
@@ -34,6 +47,8 @@ const NO_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({});
 interface RequestLine {
   readonly method: string;
   readonly uri: string;
+  /** The convention's host header, when the proxy sent it. */
+  readonly host: string | undefined;
 }
 
 /** HTTP authorization request -> CheckInput, or REQUEST_INVALID when the request to judge is unclear. */
@@ -45,7 +60,7 @@ export function toCheckInput(request: HttpAuthRequest): Result<CheckInput> {
     requestId: headers.get("x-request-id") ?? "",
     method: line.value.method,
     rawPath: line.value.uri,
-    host: headers.get("x-forwarded-host") ?? headers.get("host") ?? "",
+    host: line.value.host ?? headers.get("x-forwarded-host") ?? headers.get("host") ?? "",
     headers,
     // Plain HTTP: no TLS here. The certificate and the SNI come from the hop's forwarded headers, which
     // the core honours only when this address is a trusted hop.
@@ -62,14 +77,22 @@ function requestLine(request: HttpAuthRequest, headers: ReadonlyMap<string, stri
     const uri = headers.get(convention.uri);
     if (method === undefined && uri === undefined) continue;
     if (!method || !uri) return invalid(`${convention.name}: one of the pair is missing`);
-    if (chosen === undefined) chosen = { method, uri };
-    else if (chosen.method !== method || chosen.uri !== uri)
+    const host = headers.get(convention.host) || undefined;
+    if (chosen === undefined) chosen = { method, uri, host };
+    else if (!sameRequest(chosen, { method, uri, host }))
       return invalid("X-Original-* and X-Forwarded-* name different requests");
   }
-  const line = chosen ?? { method: request.method ?? "", uri: request.url ?? "" };
+  const line = chosen ?? { method: request.method ?? "", uri: request.url ?? "", host: undefined };
   if (!METHOD.test(line.method)) return invalid("the method is not an HTTP token");
   if (line.uri === "") return invalid("no request URI");
   return ok(line);
+}
+
+/** A convention that names no host leaves the other one standing; two hosts must be the same host. */
+function sameRequest(a: RequestLine, b: RequestLine): boolean {
+  const sameHost =
+    a.host === undefined || b.host === undefined || a.host.toLowerCase() === b.host.toLowerCase();
+  return a.method === b.method && a.uri === b.uri && sameHost;
 }
 
 /**

@@ -9,8 +9,9 @@ import type { TrustedHops } from "./trusted_hops.js";
  * The configured sources, in order: the first one that has something in the request decides. A forwarded
  * source's header from a hop that is not trusted is a denial (CERT_FORWARDED_UNTRUSTED_HOP), not a skip:
  * such a header is either an attack or a proxy missing from `trustedHops`, and both should be seen in the
- * log and the metrics rather than pass as an ordinary CERT_MISSING. The check runs before any decoding, so
- * an untrusted party cannot make the service parse what it sends.
+ * log and the metrics rather than pass as an ordinary CERT_MISSING. From a trusted hop that must sign, the
+ * signature over the header is verified next (FORWARDED_SIGNATURE_*). Both checks run before any decoding,
+ * so nobody can make the service parse a certificate that the hop did not vouch for.
  */
 export class CertificateSources {
   constructor(
@@ -18,13 +19,19 @@ export class CertificateSources {
     private readonly hops: TrustedHops,
   ) {}
 
-  /** undefined when no source has a certificate. */
-  read(input: CheckInput): Result<PresentedCertificate> | undefined {
+  /** undefined when no source has a certificate. `now` dates the forwarding signature. */
+  read(input: CheckInput, now: Date): Result<PresentedCertificate> | undefined {
     for (const source of this.sources) {
-      if (carries(input, source) && !this.hops.trusts(input.peer)) {
-        return fail(
-          deny("CERT_FORWARDED_UNTRUSTED_HOP", `${source.origin} header from ${describePeer(input.peer)}`),
-        );
+      const carried = carriedHeaders(input, source);
+      if (carried.length > 0) {
+        const hop = this.hops.match(input.peer);
+        if (hop === undefined) {
+          return fail(
+            deny("CERT_FORWARDED_UNTRUSTED_HOP", `${source.origin} header from ${describePeer(input.peer)}`),
+          );
+        }
+        const unsigned = hop.signature?.check(input, carried, now);
+        if (unsigned !== undefined) return fail(unsigned);
       }
       const presented = source.read(input);
       if (presented !== undefined) return presented;
@@ -33,13 +40,13 @@ export class CertificateSources {
   }
 }
 
-/** A forwarded source with a non-empty header in the request. */
-function carries(input: CheckInput, source: CertificateSource): boolean {
-  for (const name of source.headers) {
+/** The forwarded source's headers that are present and non-empty: the ones a signature must cover. */
+function carriedHeaders(input: CheckInput, source: CertificateSource): readonly string[] {
+  // The peer source has no headers; the others have one or two, so this costs next to nothing.
+  return source.headers.filter((name) => {
     const value = input.headers.get(name);
-    if (value !== undefined && value !== "") return true;
-  }
-  return false;
+    return value !== undefined && value !== "";
+  });
 }
 
 function describePeer(peer: PeerInput): string {

@@ -3,6 +3,9 @@ import type { CertificateSource } from "./certificate_source.js";
 import { CertificateSources } from "./certificate_sources.js";
 import { ClientCertFields } from "./client_cert_field.js";
 import { HeaderCertificates } from "./header_certificate.js";
+import { ForwardedSignatureCheck } from "./message_signature/forwarded_signature.js";
+import { loadKeyRing } from "./message_signature/key_ring.js";
+import type { SignatureConfig } from "./message_signature/signature_config.js";
 import { PeerCertificates } from "./peer_certificate.js";
 import { ServerNameCheck } from "./server_name.js";
 import {
@@ -11,15 +14,23 @@ import {
   type SniConfig,
   type SourceSpec,
   type SourcesConfig,
-  type TrustedHopsConfig,
 } from "./source_config.js";
-import { TrustedHops } from "./trusted_hops.js";
+import { type Cidr, TrustedHop, TrustedHops } from "./trusted_hops.js";
 import { XfccCertificates } from "./xfcc.js";
+
+/** A trusted hop as the config file gives it (`trustedHops`, or one entry of its list form). */
+export interface HopSettings {
+  readonly cidrs: readonly Cidr[];
+  readonly principals: readonly string[];
+  /** Absent, or `mode: off`: the hop's headers are believed without a signature. */
+  readonly signature?: SignatureConfig | undefined;
+}
 
 /** The config that decides where certificates and SNI come from; equal settings can keep their caches. */
 export interface ForwardingSettings {
   readonly sources: SourcesConfig;
-  readonly trustedHops: TrustedHopsConfig;
+  /** One hop, or a list of hops tried in order. */
+  readonly trustedHops: HopSettings | readonly HopSettings[];
   readonly sni: SniConfig;
   readonly maxCertificateBytes: number;
   /** Decoded values remembered per source. */
@@ -35,14 +46,20 @@ export interface Forwarding {
   readonly forwardedHeaders: readonly string[];
 }
 
-/** Builds the sources, the trusted hops and the SNI rule; throws ConfigError for settings that cannot work. */
+/**
+ * Builds the sources, the trusted hops (reading their signature keys) and the SNI rule; throws
+ * ConfigError for settings that cannot work and for key files that cannot be used. Relative key paths are
+ * resolved against the folder of `file`, the config file.
+ */
 export function buildForwarding(settings: ForwardingSettings, file: string): Forwarding {
   const problem = forwardingProblem(settings);
   if (problem !== undefined) throw new ConfigError(file, problem.key, problem.problem);
-  const hops = new TrustedHops(settings.trustedHops.cidrs, settings.trustedHops.principals);
+  const hopList = hopsOf(settings);
+  const hops = new TrustedHops(hopList.map((hop, index) => trustedHop(hop, keyPath(settings, index), file)));
+  const principals = new Set(hopList.flatMap((hop) => hop.principals));
   return {
     sources: new CertificateSources(
-      settings.sources.map((spec) => sourceFor(spec, settings)),
+      settings.sources.map((spec) => sourceFor(spec, settings, principals)),
       hops,
     ),
     serverName: new ServerNameCheck(settings.sni, hops),
@@ -68,13 +85,48 @@ export function peerOnlyForwarding(maxCertificateBytes: number, maxEntries: numb
   );
 }
 
-function sourceFor(spec: SourceSpec, settings: ForwardingSettings): CertificateSource {
+function hopsOf(settings: ForwardingSettings): readonly HopSettings[] {
+  const hops = settings.trustedHops;
+  return isHopList(hops) ? hops : [hops];
+}
+
+function isHopList(hops: HopSettings | readonly HopSettings[]): hops is readonly HopSettings[] {
+  return Array.isArray(hops);
+}
+
+/** Where a hop's signature keys are in the config file, for error messages. */
+function keyPath(settings: ForwardingSettings, index: number): string {
+  return isHopList(settings.trustedHops)
+    ? `trustedHops.${index}.signature.keys`
+    : "trustedHops.signature.keys";
+}
+
+function trustedHop(hop: HopSettings, keysAt: string, file: string): TrustedHop {
+  const signature = hop.signature;
+  if (signature === undefined || signature.mode === "off") return new TrustedHop(hop.cidrs, hop.principals);
+  const check = new ForwardedSignatureCheck({
+    mode: signature.mode,
+    label: signature.label,
+    keys: loadKeyRing(signature.keys, file, keysAt),
+    maxAgeSeconds: signature.maxAgeSeconds,
+    clockSkewSeconds: signature.clockSkewSeconds,
+    signatureHeader: signature.headers.signature,
+    inputHeader: signature.headers.input,
+  });
+  return new TrustedHop(hop.cidrs, hop.principals, check);
+}
+
+function sourceFor(
+  spec: SourceSpec,
+  settings: ForwardingSettings,
+  trustedPrincipals: ReadonlySet<string>,
+): CertificateSource {
   const { maxCertificateBytes: maxBytes, maxEntries } = settings;
   switch (spec.kind) {
     case "peer":
       return new PeerCertificates(maxBytes, maxEntries);
     case "xfcc":
-      return new XfccCertificates(maxBytes, maxEntries, new Set(settings.trustedHops.principals));
+      return new XfccCertificates(maxBytes, maxEntries, trustedPrincipals);
     case "client-cert":
       return new ClientCertFields(maxBytes, maxEntries);
     case "header":
@@ -88,7 +140,8 @@ function sourceFor(spec: SourceSpec, settings: ForwardingSettings): CertificateS
  */
 function forwardingProblem(settings: ForwardingSettings): { key: string; problem: string } | undefined {
   const forwarded = settings.sources.some((spec) => spec.kind !== "peer");
-  if (forwarded && settings.trustedHops.cidrs.length === 0 && settings.trustedHops.principals.length === 0) {
+  const anyHop = hopsOf(settings).some((hop) => hop.cidrs.length > 0 || hop.principals.length > 0);
+  if (forwarded && !anyHop) {
     return {
       key: "trustedHops",
       problem:

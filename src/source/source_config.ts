@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CLIENT_CERT_CHAIN_HEADER, CLIENT_CERT_HEADER } from "./client_cert_field.js";
+import { signatureSchema } from "./message_signature/signature_config.js";
 import { type Cidr, parseCidr } from "./trusted_hops.js";
 import { XFCC_HEADER } from "./xfcc.js";
 
@@ -64,12 +65,35 @@ const cidr = z.string().transform((text, ctx): Cidr => {
   return parsed;
 });
 
-export const trustedHopsSchema = z.strictObject({
-  /** Peers (Envoy's `source.address`, the HTTP mode's socket address) inside these blocks are trusted. */
+/** One trusted hop (docs/proxies.md#trusted-hops), optionally signing what it forwards (docs/signed-forwarding.md). */
+const trustedHopSchema = z.strictObject({
+  /** Peers (Envoy's `source.address`, the HTTP mode's socket address) inside these blocks are this hop. */
   cidrs: z.array(cidr).default([]),
-  /** Envoy's `source.principal` values (the peer's mTLS identity, e.g. a SPIFFE id) that are trusted. */
+  /** Envoy's `source.principal` values (the peer's mTLS identity, e.g. a SPIFFE id) that are this hop. */
   principals: z.array(z.string().min(1)).default([]),
+  /** The RFC 9421 signature the hop puts over the certificate header it forwards. Absent: none. */
+  signature: signatureSchema.optional(),
 });
+
+export type TrustedHopConfig = z.output<typeof trustedHopSchema>;
+
+const trustedHopListSchema = z.array(trustedHopSchema);
+
+/**
+ * `trustedHops`: one hop as an object (`{ cidrs, principals }`, the original form), or a list of hops
+ * when they differ, e.g. in whether they must sign. Parsed by hand rather than by z.union so that a
+ * mistake is reported at its own key (`trustedHops.0.signature.keys`), not as "invalid input".
+ */
+export const trustedHopsSchema = z
+  .unknown()
+  .transform((value, ctx): TrustedHopConfig | TrustedHopConfig[] => {
+    const parsed = Array.isArray(value)
+      ? trustedHopListSchema.safeParse(value)
+      : trustedHopSchema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  });
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 const HOST = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from "node:net";
 import type { PeerInput } from "../check_input.js";
+import type { ForwardedSignatureCheck } from "./message_signature/forwarded_signature.js";
 
 /** An address block, already validated: `10.0.0.0/8`, `2001:db8::/32`, or one address (`/32`, `/128`). */
 export interface Cidr {
@@ -9,29 +10,30 @@ export interface Cidr {
 }
 
 /**
- * The proxies allowed to tell us which certificate a client presented: the connection's peer (Envoy's
- * `source.address`, or the socket address in the HTTP mode) inside a configured block, or Envoy's
- * `source.principal` (the peer's mTLS identity) in a configured list. Anyone else could simply type the
- * header, so a forwarded certificate from them is worthless.
+ * One proxy allowed to tell us which certificate a client presented: the connection's peer (Envoy's
+ * `source.address`, or the socket address in the HTTP mode) inside one of its blocks, or Envoy's
+ * `source.principal` (the peer's mTLS identity) in its list. It may also have to sign what it forwards
+ * (RFC 9421), so that a hop between it and us cannot change the certificate header unnoticed.
  */
-export class TrustedHops {
+export class TrustedHop {
   private readonly blocks = new BlockList();
   private readonly principals: ReadonlySet<string>;
-  /** Nothing configured: no hop is trusted, so no forwarded header is ever honoured. */
+  /** Nothing configured: matches no peer. */
   readonly empty: boolean;
 
-  constructor(cidrs: readonly Cidr[], principals: readonly string[]) {
+  constructor(
+    cidrs: readonly Cidr[],
+    principals: readonly string[],
+    /** undefined: the hop's forwarded headers are believed unsigned (`signature.mode: off`). */
+    readonly signature?: ForwardedSignatureCheck,
+  ) {
     for (const cidr of cidrs) this.blocks.addSubnet(cidr.address, cidr.prefix, cidr.family);
     this.principals = new Set(principals);
     this.empty = cidrs.length === 0 && principals.length === 0;
   }
 
-  static none(): TrustedHops {
-    return new TrustedHops([], []);
-  }
-
   /** IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`, a dual-stack listener) match IPv4 blocks, as BlockList does. */
-  trusts(peer: PeerInput): boolean {
+  matches(peer: PeerInput): boolean {
     if (this.empty) return false;
     if (peer.principal !== undefined && this.principals.has(peer.principal)) return true;
     const address = peer.address;
@@ -39,6 +41,28 @@ export class TrustedHops {
     const family = isIP(address);
     if (family === 0) return false;
     return this.blocks.check(address, family === 6 ? "ipv6" : "ipv4");
+  }
+}
+
+/**
+ * The trusted hops, in the configured order. Anyone else could simply type a certificate header, so a
+ * forwarded certificate from them is worthless. When hops overlap (a broad block and one address in it),
+ * the first one listed that matches is the peer's hop, as in a firewall rule list: list the specific
+ * hop, and the one that must sign, first.
+ */
+export class TrustedHops {
+  constructor(private readonly hops: readonly TrustedHop[]) {}
+
+  static none(): TrustedHops {
+    return new TrustedHops([]);
+  }
+
+  match(peer: PeerInput): TrustedHop | undefined {
+    return this.hops.find((hop) => hop.matches(peer));
+  }
+
+  trusts(peer: PeerInput): boolean {
+    return this.match(peer) !== undefined;
   }
 }
 

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
@@ -12,9 +11,12 @@ import type { Psd2Role } from "../../src/qwac/qwac.js";
 import { type RunningService, startService } from "../../src/service.js";
 import { killRunningOpenssl, LoopbackServer, OpensslCa } from "../support/openssl_ca.js";
 import {
+  curlRaw,
   documentedNginxBlock,
   freePort,
+  type HttpAnswer,
   nginxInstalled,
+  parseCurlResponse,
   type RunningNginx,
   startNginx,
   substitute,
@@ -310,11 +312,7 @@ interface CurlSpec {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-interface CurlAnswer {
-  readonly status: number;
-  readonly headers: Map<string, string>;
-  readonly body: string;
-}
+type CurlAnswer = HttpAnswer;
 
 function target(host: string, path: string): string[] {
   return [
@@ -333,7 +331,7 @@ async function curl(spec: CurlSpec): Promise<CurlAnswer> {
   for (const [name, value] of Object.entries(spec.headers ?? {})) args.push("-H", `${name}: ${value}`);
   const result = await curlRaw([...args, ...target(spec.host ?? HOST, spec.path)]);
   if (result.exitCode !== 0) throw new Error(`curl failed (${result.exitCode}): ${result.stderr}`);
-  return parseResponse(result.stdout);
+  return parseCurlResponse(result.stdout);
 }
 
 /** A denial must not reach the upstream. */
@@ -342,25 +340,4 @@ async function curlDenied(spec: CurlSpec): Promise<CurlAnswer> {
   const answer = await curl(spec);
   expect(received.length, "the upstream was called for a denied request").toBe(before);
   return answer;
-}
-
-function curlRaw(args: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("curl", ["-sS", "--max-time", "20", ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ exitCode: code, stdout, stderr });
-    });
-  });
-}
-
-function parseResponse(raw: string): CurlAnswer {
-  const split = raw.indexOf("\r\n\r\n");
-  const head = raw.slice(0, split).split("\r\n");
-  const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head[0] ?? "")?.[1]);
-  const headers = new Map<string, string>();
-  for (const line of head.slice(1)) {
-    const colon = line.indexOf(":");
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { status, headers, body: raw.slice(split + 4) };
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
@@ -11,6 +12,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export function nginxInstalled(): boolean {
   return spawnSync("nginx", ["-v"], { stdio: "ignore" }).status === 0;
+}
+
+/** Debian's libnginx-mod-http-js; the test configuration loads it itself with load_module. */
+export const NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so";
+
+export function njsInstalled(): boolean {
+  return existsSync(NJS_MODULE);
 }
 
 const DOC = new URL("../../docs/proxies.md", import.meta.url);
@@ -60,16 +68,26 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
+export interface NginxOptions {
+  /** Dynamic modules to load (`load_module`), e.g. NJS_MODULE. */
+  readonly modules?: readonly string[];
+}
+
 /**
  * Starts nginx in the foreground with `-p <dir> -c <conf>`, waits (bounded) until it accepts connections
  * on `port`, and returns a handle whose stop() ends it and waits for the exit.
  */
-export async function startNginx(dir: string, httpBlock: string, port: number): Promise<RunningNginx> {
+export async function startNginx(
+  dir: string,
+  httpBlock: string,
+  port: number,
+  options: NginxOptions = {},
+): Promise<RunningNginx> {
   const temp = join(dir, "temp");
   await mkdir(temp, { recursive: true });
   const conf = join(dir, "nginx.conf");
   const errorLog = join(dir, "error.log");
-  await writeFile(conf, wrap(httpBlock, temp));
+  await writeFile(conf, wrap(httpBlock, temp, options.modules ?? []));
   await checkConfig(dir, conf, errorLog);
   const child = spawn(
     "nginx",
@@ -112,9 +130,10 @@ export async function startNginx(dir: string, httpBlock: string, port: number): 
  * As root, nginx's workers switch to an unprivileged user; they must be able to reach the prefix (the
  * test makes it 0755) and write its temp directories, which nginx creates for them.
  */
-function wrap(httpBlock: string, temp: string): string {
+function wrap(httpBlock: string, temp: string, modules: readonly string[]): string {
   const asRoot = process.getuid?.() === 0;
   return [
+    ...modules.map((module) => `load_module ${module};`),
     ...(asRoot ? ["user nobody nogroup;"] : []),
     "worker_processes 1;",
     "events { worker_connections 64; }",
@@ -161,4 +180,39 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
+}
+
+export interface CurlResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** curl, silent but for errors, bounded in time. */
+export function curlRaw(args: readonly string[]): Promise<CurlResult> {
+  return new Promise((resolve) => {
+    execFile("curl", ["-sS", "--max-time", "20", ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+      resolve({ exitCode: code, stdout, stderr });
+    });
+  });
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Map<string, string>;
+  readonly body: string;
+}
+
+/** `curl -i` output: status line, headers (names lower-cased), body. */
+export function parseCurlResponse(raw: string): HttpAnswer {
+  const split = raw.indexOf("\r\n\r\n");
+  const head = raw.slice(0, split).split("\r\n");
+  const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head[0] ?? "")?.[1]);
+  const headers = new Map<string, string>();
+  for (const line of head.slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { status, headers, body: raw.slice(split + 4) };
 }

@@ -81,3 +81,49 @@ describe("the rest of the CheckInput", () => {
     expect(input.ok && input.value.headers.get("set-cookie")).toBe("a=1, b=2");
   });
 });
+
+describe("which authority the HTTP mode judges (the signature's @authority)", () => {
+  const nginx = { "x-original-method": "GET", "x-original-uri": "/v1/accounts", host: "psd2_gatekeeper" };
+
+  it("reads nginx's X-Original-Host, not the Host of the auth request (the upstream's name)", () => {
+    const input = translate({ ...nginx, "x-original-host": "api.bank.example:8443" });
+    expect(input.ok && input.value.host).toBe("api.bank.example:8443");
+  });
+
+  it("reads Traefik's X-Forwarded-Host with its pair", () => {
+    const input = translate({
+      "x-forwarded-method": "GET",
+      "x-forwarded-uri": "/v1/accounts",
+      "x-forwarded-host": "api.bank.example",
+      host: "gatekeeper:9192",
+    });
+    expect(input.ok && input.value.host).toBe("api.bank.example");
+  });
+
+  it("falls back to the Host header when the proxy sends no host of its own", () => {
+    const input = translate({ host: "api.bank.example" }, { url: "/v1/accounts" });
+    expect(input.ok && input.value.host).toBe("api.bank.example");
+  });
+
+  it("refuses two conventions that name different hosts: one of them was typed by the client", () => {
+    const input = translate({
+      ...nginx,
+      "x-original-host": "api.bank.example",
+      "x-forwarded-method": "GET",
+      "x-forwarded-uri": "/v1/accounts",
+      "x-forwarded-host": "evil.example",
+    });
+    expect(!input.ok && input.denial.reason).toBe("REQUEST_INVALID");
+  });
+
+  it("ignores the case of host names when comparing the two conventions", () => {
+    const input = translate({
+      ...nginx,
+      "x-original-host": "API.bank.example",
+      "x-forwarded-method": "GET",
+      "x-forwarded-uri": "/v1/accounts",
+      "x-forwarded-host": "api.bank.example",
+    });
+    expect(input.ok && input.value.host).toBe("API.bank.example");
+  });
+});

@@ -10,6 +10,7 @@ beforeAll(async () => {
 });
 
 const GATEWAY = { cidrs: ["10.0.0.0/8"] };
+const NOW = new Date("2026-01-15T12:00:00Z");
 
 interface InputSpec {
   readonly address?: string;
@@ -35,7 +36,7 @@ function input(spec: InputSpec): CheckInput {
 }
 
 function read(options: ForwardingOptions, spec: InputSpec) {
-  return forwardingOf({ forwarding: options }).sources.read(input(spec));
+  return forwardingOf({ forwarding: options }).sources.read(input(spec), NOW);
 }
 
 const derOf = (name: keyof DemoPki["tpps"]) => Buffer.from(pki.tpps[name].cert.rawData);
@@ -134,8 +135,8 @@ describe("the warm path", () => {
   it("answers a repeated header from memory: the very same decoded object", () => {
     const forwarding = forwardingOf({ forwarding: { sources: ["xfcc"], trustedHops: GATEWAY } });
     const headers = { "x-forwarded-client-cert": xfccElement({ cert: pki.tpps["tpp-ai"].pem }) };
-    const first = forwarding.sources.read(input({ headers }));
-    const second = forwarding.sources.read(input({ headers }));
+    const first = forwarding.sources.read(input({ headers }), NOW);
+    const second = forwarding.sources.read(input({ headers }), NOW);
     expect(first?.ok && second?.ok).toBe(true);
     if (first?.ok && second?.ok) expect(second.value).toBe(first.value);
   });

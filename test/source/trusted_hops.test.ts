@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PeerInput } from "../../src/check_input.js";
-import { type Cidr, parseCidr, TrustedHops } from "../../src/source/trusted_hops.js";
+import { type Cidr, parseCidr, TrustedHop, TrustedHops } from "../../src/source/trusted_hops.js";
 
 const peer = (address: string | undefined, principal?: string): PeerInput => ({
   address,
@@ -17,7 +17,9 @@ function cidrs(...texts: string[]): Cidr[] {
 }
 
 describe("trusted hops by address", () => {
-  const hops = new TrustedHops(cidrs("10.0.0.0/8", "192.168.1.7", "2001:db8:42::/48", "::1"), []);
+  const hops = new TrustedHops([
+    new TrustedHop(cidrs("10.0.0.0/8", "192.168.1.7", "2001:db8:42::/48", "::1"), []),
+  ]);
 
   it.each([
     ["an address inside an IPv4 block", "10.200.3.4"],
@@ -41,7 +43,7 @@ describe("trusted hops by address", () => {
 });
 
 describe("trusted hops by principal", () => {
-  const hops = new TrustedHops([], ["spiffe://cluster.local/ns/edge/sa/gateway"]);
+  const hops = new TrustedHops([new TrustedHop([], ["spiffe://cluster.local/ns/edge/sa/gateway"])]);
 
   it("trusts a peer whose mTLS principal is listed, whatever its address", () => {
     expect(hops.trusts(peer("203.0.113.9", "spiffe://cluster.local/ns/edge/sa/gateway"))).toBe(true);
@@ -57,6 +59,17 @@ describe("trusted hops by principal", () => {
 describe("no trusted hops (the default)", () => {
   it("trusts no one, not even loopback", () => {
     expect(TrustedHops.none().trusts(peer("127.0.0.1"))).toBe(false);
+  });
+});
+
+describe("overlapping hops", () => {
+  const nginx = new TrustedHop(cidrs("10.0.3.15"), []);
+  const subnet = new TrustedHop(cidrs("10.0.3.0/24"), []);
+
+  it("gives a peer the first hop listed that matches it, as a firewall rule list does", () => {
+    expect(new TrustedHops([nginx, subnet]).match(peer("10.0.3.15"))).toBe(nginx);
+    expect(new TrustedHops([subnet, nginx]).match(peer("10.0.3.15"))).toBe(subnet);
+    expect(new TrustedHops([nginx, subnet]).match(peer("10.0.3.16"))).toBe(subnet);
   });
 });
 
