@@ -44,7 +44,7 @@ export async function authenticatedSigner(
   basic: pkijs.BasicOCSPResponse,
   options: SignerContext,
 ): Promise<Outcome<SignerFacts>> {
-  const issuer = pkijs.Certificate.fromBER(options.subject.issuer.rawData);
+  const issuer = parsedIssuer(options.subject.issuer);
   const responderId: unknown = basic.tbsResponseData.responderID;
   let sawValidSignature = false;
   let refusal = "";
@@ -111,12 +111,60 @@ async function signatureVerifies(
   }
 }
 
+/** The issuing CA as pkijs sees it, parsed once per CA rather than once per response. */
+const parsedIssuers = new WeakMap<X509Certificate, pkijs.Certificate>();
+
+function parsedIssuer(issuer: X509Certificate): pkijs.Certificate {
+  let parsed = parsedIssuers.get(issuer);
+  if (parsed === undefined) {
+    parsed = pkijs.Certificate.fromBER(issuer.rawData);
+    parsedIssuers.set(issuer, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * Responder certificates this CA has been shown to have issued for OCSP signing, by the SHA-256 of their
+ * DER: a responder signs thousands of responses, and whether the CA issued it with id-kp-OCSPSigning
+ * depends only on the two certificates' bytes. Validity at "now" is still checked on every response.
+ */
+const authorisedResponders = new WeakMap<X509Certificate, Map<string, AuthorisedResponder>>();
+
+interface AuthorisedResponder {
+  readonly subject: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly responderToCheck: SignerFacts["responderToCheck"];
+}
+
 async function delegatedResponder(
   candidate: pkijs.Certificate,
   options: SignerContext,
 ): Promise<Outcome<SignerFacts>> {
-  const responder = new X509Certificate(candidate.toSchema().toBER(false));
+  const der = candidate.toSchema().toBER(false);
   const issuer = options.subject.issuer;
+  const known = authorisedResponders.get(issuer) ?? new Map<string, AuthorisedResponder>();
+  authorisedResponders.set(issuer, known);
+  const fingerprint = createHash("sha256").update(new Uint8Array(der)).digest("hex");
+  let authorised = known.get(fingerprint);
+  if (authorised === undefined) {
+    const checked = await issuedForOcspSigning(new X509Certificate(der), issuer);
+    if (!checked.ok) return checked;
+    authorised = checked.value;
+    // Bounded: a CA has a handful of responders; an attacker cannot add entries (the CA must have signed).
+    if (known.size < 64) known.set(fingerprint, authorised);
+  }
+  const now = options.now.getTime();
+  if (authorised.notBefore > now + options.clockSkewMs || authorised.notAfter < now - options.clockSkewMs) {
+    return failed("unauthorised-signer", `responder ${authorised.subject} is outside its validity period`);
+  }
+  return success({ signer: "delegated", responderToCheck: authorised.responderToCheck });
+}
+
+async function issuedForOcspSigning(
+  responder: X509Certificate,
+  issuer: X509Certificate,
+): Promise<Outcome<AuthorisedResponder>> {
   const issuedByCa =
     responder.issuerName.toString() === issuer.subjectName.toString() &&
     (await responder.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false));
@@ -130,16 +178,11 @@ async function delegatedResponder(
   if (keyUsage !== null && (keyUsage.usages & KeyUsageFlags.digitalSignature) === 0) {
     return failed("unauthorised-signer", `responder ${responder.subject} key usage lacks digitalSignature`);
   }
-  const now = options.now.getTime();
-  if (
-    responder.notBefore.getTime() > now + options.clockSkewMs ||
-    responder.notAfter.getTime() < now - options.clockSkewMs
-  ) {
-    return failed("unauthorised-signer", `responder ${responder.subject} is outside its validity period`);
-  }
   const nocheck = responder.getExtension(ID_PKIX_OCSP_NOCHECK) !== null;
   return success({
-    signer: "delegated",
+    subject: responder.subject,
+    notBefore: responder.notBefore.getTime(),
+    notAfter: responder.notAfter.getTime(),
     responderToCheck: nocheck
       ? undefined
       : { serialHex: normaliseSerialHex(responder.serialNumber), crlUrls: crlUrlsOf(responder) },
