@@ -67,11 +67,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file);
   const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
-  metrics.gaugeFrom(
-    "gatekeeper_certificate_cache_entries",
-    "Certificates in the parse + chain cache.",
-    () => reloader.snapshot.gate.certificates.size,
-  );
   const reloader = new Reloader({
     configFile: options.configFile,
     deps,
@@ -83,6 +78,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (result === "success") updateTrustExpiry(metrics, snapshot, now());
     },
   });
+  metrics.gaugeFrom(
+    "gatekeeper_certificate_cache_entries",
+    "Certificates in the parse + chain cache.",
+    () => reloader.snapshot.gate.certificates.size,
+  );
   metrics.reload("success", now());
   updateTrustExpiry(metrics, initial, now());
 
