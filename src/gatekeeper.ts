@@ -73,10 +73,16 @@ export class Gatekeeper {
   }
 }
 
+/**
+ * Global dry-run waives every policy denial. A dry-run *rule* is a stricter role requirement being rolled
+ * out, so it waives only its own verdict (ROLE_NOT_ALLOWED): a request without a valid, unrevoked QWAC is
+ * still refused on that path, or adding a rule in dry-run would open it to anyone.
+ */
 function applyDryRun(decision: Decision, globalDryRun: boolean): Decision {
   if (decision.allowed || ALWAYS_ENFORCED.has(decision.reason)) return decision;
+  if (globalDryRun) return waived(decision);
   const ruleDryRun = decision.route?.kind === "roles" && decision.route.mode === "dry-run";
-  return globalDryRun || ruleDryRun ? waived(decision) : decision;
+  return ruleDryRun && decision.reason === "ROLE_NOT_ALLOWED" ? waived(decision) : decision;
 }
 
 function waived(deny: Deny): Allow {

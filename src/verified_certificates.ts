@@ -80,16 +80,34 @@ export class VerifiedCertificates {
     return work;
   }
 
+  /**
+   * Any exception from the certificate libraries (a malformed extension is decoded lazily, on first
+   * access) becomes a cached CERT_MALFORMED: a hostile certificate is refused like any other bad one,
+   * never an RPC error, and not parsed again on every request.
+   */
   private async verifyCold(presented: PresentedCertificate): Promise<Entry> {
     const now = this.options.now();
     const denied = (denial: Denial): Entry => ({ denial, untilMs: now.getTime() + this.options.denialTtlMs });
+    try {
+      return await this.verifyParsed(presented, now, denied);
+    } catch (error) {
+      return denied(deny("CERT_MALFORMED", `undecodable certificate: ${(error as Error).message}`));
+    }
+  }
+
+  private async verifyParsed(
+    presented: PresentedCertificate,
+    now: Date,
+    denied: (denial: Denial) => Entry,
+  ): Promise<Entry> {
     const leaf = parseCertificate(presented.der);
     if (!leaf.ok) return denied(leaf.denial);
     const offered = presented.offered.map(parseCertificate).flatMap((r) => (r.ok ? [r.value] : []));
-    const qwac = readQwac(leaf.value, this.options.qwac);
-    // The chain is checked first: "expired" or "untrusted" is a more useful answer than a QC detail.
+    // The chain is checked first: "expired" or "untrusted" is a more useful answer than a QC detail, and
+    // an untrusted certificate's QC statements are never decoded.
     const chain = await verifyChain(leaf.value, this.options.trust, { now, offered });
     if (!chain.ok) return denied(chain.denial);
+    const qwac = readQwac(leaf.value, this.options.qwac);
     if (!qwac.ok) return denied(qwac.denial);
     const revocation = prepareSubject(leaf.value, chain.value.issuer);
     if (!revocation.ok) return denied(revocation.denial);

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Extension } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/pki/factory.js";
@@ -49,6 +50,10 @@ beforeAll(async () => {
   });
   extra.badOrgId = await qwacFor("CN=badorg, O=X, 2.5.4.97=VATFR-12345, C=FR");
   extra.orgIdOtherNca = await qwacFor("CN=othernca, O=X, 2.5.4.97=PSDDE-BAFIN-3, C=DE");
+  // Signed by the trusted CA, but its (non-critical) subjectAltName is not valid ASN.1.
+  extra.brokenExtension = await qwacFor("CN=broken, O=X, 2.5.4.97=PSDFR-ACPR-5, C=FR", {
+    extraExtensions: [new Extension("2.5.29.17", false, new Uint8Array([0x30, 0x03, 0x82, 0x05, 0x41]))],
+  });
   gk = await startGatekeeper({
     anchors: [pki.root.cert],
     intermediates: [pki.intermediate.cert],
@@ -169,6 +174,12 @@ describe("certificate problems are 401 with a Berlin Group body", () => {
       "an organizationIdentifier of another NCA",
       () => extra.orgIdOtherNca!.pem,
       "CERT_ORG_ID_INVALID",
+      "CERTIFICATE_INVALID",
+    ],
+    [
+      "a trusted certificate with an undecodable extension",
+      () => extra.brokenExtension!.pem,
+      "CERT_MALFORMED",
       "CERTIFICATE_INVALID",
     ],
   ];

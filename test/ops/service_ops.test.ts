@@ -214,6 +214,14 @@ describe("dry-run", () => {
     );
     expect(headerValue(payments, "x-authz-reason")).toBe("ROLE_NOT_ALLOWED");
   });
+
+  it("per rule: still refuses a request without a certificate on the dry-run rule's path", async () => {
+    const { client } = await start("dry-rule-nocert", { policyText: policy("PSP_IC", "dry-run") });
+    const anonymous = await client.check(checkRequest({ path: "/v1/accounts" }));
+    expect(headerValue(anonymous, "x-authz-reason")).toBe("CERT_MISSING");
+    const expired = await client.check(checkRequest({ path: "/v1/accounts", certPem: pem("tpp-expired") }));
+    expect(headerValue(expired, "x-authz-reason")).toBe("CERT_EXPIRED");
+  });
 });
 
 describe("audit log", () => {
