@@ -125,6 +125,16 @@ class CachedRevocationChecker implements RevocationChecker {
         .query(subject, policy, now)
         .catch((error: unknown) => failed("internal", `revocation query threw: ${String(error)}`));
       if (outcome.ok) {
+        const previous = this.#answers.peek(subject.key)?.answer;
+        // Revocation (other than certificateHold) is permanent (RFC 5280 3.3): an older or replayed "good"
+        // from a cache or CDN in front of the responder must not undo it.
+        if (
+          previous !== undefined &&
+          permanentlyRevoked(previous.fresh) &&
+          !(outcome.value.status === "revoked" && outcome.value.revocationReason !== "certificateHold")
+        ) {
+          return success(previous.fresh);
+        }
         const cached = cachedAnswer(outcome.value, this.#ttl);
         this.#answers.set(subject.key, { answer: cached, failedUntil: 0, failure: undefined });
         this.#logRevoked(subject, cached);
@@ -173,6 +183,11 @@ class CachedRevocationChecker implements RevocationChecker {
       this.#emit({ type: "fallback", result: "stale", code: cause.code });
       return answer.stale;
     }
+    if (answer !== undefined && permanentlyRevoked(answer.fresh)) {
+      // Known revoked stays revoked in every fail mode, however old the answer: soft must not re-admit it.
+      this.#emit({ type: "fallback", result: "stale", code: cause.code });
+      return answer.stale;
+    }
     if (policy.failMode === "soft") {
       this.#emit({ type: "fallback", result: "soft", code: cause.code });
       return { status: "unchecked", code: cause.code, detail: cause.detail };
@@ -195,6 +210,10 @@ class CachedRevocationChecker implements RevocationChecker {
       "revocation: certificate revoked",
     );
   }
+}
+
+function permanentlyRevoked(status: RevocationStatus): boolean {
+  return status.status === "revoked" && status.revocationReason !== "certificateHold";
 }
 
 /** The Check's time budget: the flight goes on (and fills the cache) after the Check stopped waiting. */

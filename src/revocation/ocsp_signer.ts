@@ -7,6 +7,8 @@ import {
 } from "@peculiar/x509";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { certFacts } from "../trust/cert_facts.js";
+import { issuedBy } from "../trust/signature.js";
 import { failed, type Outcome, success } from "./failure.js";
 import type { RevocationSubject } from "./revocation.js";
 import { crlUrlsOf, normaliseSerialHex } from "./subject.js";
@@ -165,11 +167,22 @@ async function issuedForOcspSigning(
   responder: X509Certificate,
   issuer: X509Certificate,
 ): Promise<Outcome<AuthorisedResponder>> {
+  const facts = certFacts(responder);
+  if (!facts.ok)
+    return failed("unauthorised-signer", `responder certificate: ${facts.denial.detail ?? "malformed"}`);
+  // The same signature rules as the certification path (no SHA-1, no short RSA keys), not a laxer copy.
   const issuedByCa =
     responder.issuerName.toString() === issuer.subjectName.toString() &&
-    (await responder.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false));
+    (await issuedBy(responder, facts.value, issuer)).ok;
   if (!issuedByCa)
     return failed("unauthorised-signer", `responder ${responder.subject} was not issued by the CA`);
+  const unhandled = facts.value.unhandledCritical.filter((oid) => oid !== ID_PKIX_OCSP_NOCHECK);
+  if (unhandled.length > 0) {
+    return failed(
+      "unauthorised-signer",
+      `responder ${responder.subject} has unhandled critical ${unhandled.join(",")}`,
+    );
+  }
   const eku = responder.getExtension(ExtendedKeyUsageExtension);
   if (eku === null || !eku.usages.includes(ID_KP_OCSP_SIGNING)) {
     return failed("unauthorised-signer", `responder ${responder.subject} lacks id-kp-OCSPSigning`);

@@ -302,6 +302,18 @@ describe.each(FAILURES)("when the responder is $how", ({ how, code, timeoutMs })
     expect(await checker.check(revoked, past)).toMatchObject({ status: "revoked", source: "stale-ocsp" });
   });
 
+  it("soft mode never re-admits a certificate it has seen revoked, however old that answer", async () => {
+    const responder = await flakyResponder();
+    const harness = checkerWith({ ...failing, failMode: "soft", ...forTheCa({ ocspUrl: responder.url }) });
+    const t0 = new Date();
+    const revoked = subjectOf(lab.certs.revokedKeyCompromise);
+    await primed(harness, revoked, t0);
+    await responder.fail(how);
+    const status = await harness.checker.check(revoked, later(t0, 30 * 24 * 60 * MINUTE));
+    expect(status).toMatchObject({ status: "revoked" });
+    expect(revocationDenial(status)?.reason).toBe("CERT_REVOKED");
+  });
+
   it("stale-if-error turns hard once the window has passed", async () => {
     const responder = await flakyResponder();
     const harness = checkerWith({
