@@ -80,10 +80,22 @@ export function decodeXfcc(
   );
 }
 
+/**
+ * The last element, except in the Istio sidecar pattern: the sidecar in front of us (APPEND_FORWARD)
+ * appends an element *about* the trusted hop, and the hop's own element comes before it. That skip is
+ * taken only when the last element was not written by the hop (its `By` is not the hop) and the element
+ * before it was (`By` is the hop): a TPP whose certificate merely names the hop's identity in a SAN cannot
+ * make us read an element the client typed.
+ */
 function addedByHop(elements: readonly XfccElement[], hopIdentity: string | undefined): XfccElement {
   const last = elements[elements.length - 1]!;
   if (hopIdentity === undefined || elements.length < 2 || !describes(last, hopIdentity)) return last;
-  return elements[elements.length - 2]!;
+  const previous = elements[elements.length - 2]!;
+  return !writtenBy(last, hopIdentity) && writtenBy(previous, hopIdentity) ? previous : last;
+}
+
+function writtenBy(element: XfccElement, identity: string): boolean {
+  return element.get("by")?.includes(identity) === true;
 }
 
 function describes(element: XfccElement, identity: string): boolean {

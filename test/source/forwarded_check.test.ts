@@ -109,6 +109,11 @@ describe("a certificate forwarded by a trusted hop", () => {
 
   it("reads the gateway's element behind an Istio sidecar that appended one about the gateway", async () => {
     const gk = await gatekeeper();
+    const gatewayElement = xfccElement({
+      by: GATEWAY_PRINCIPAL,
+      cert: pki.tpps["tpp-ai"].pem,
+      chain: aiChain(),
+    });
     const sidecar = xfccElement({
       by: "spiffe://cluster.local/ns/bank/sa/accounts-api",
       hash: "0f",
@@ -118,9 +123,28 @@ describe("a certificate forwarded by a trusted hop", () => {
     const result = await decide(gk, {
       sourceAddress: "10.244.1.9",
       principal: GATEWAY_PRINCIPAL,
-      headers: { "x-forwarded-client-cert": `${xfccWithChain()},${sidecar}` },
+      headers: { "x-forwarded-client-cert": `${gatewayElement},${sidecar}` },
     });
     expect(result.allowed).toBe(true);
+  });
+
+  it("does not skip the hop's own element for a TPP whose certificate names the hop (client-typed element before it)", async () => {
+    const gk = await gatekeeper();
+    // The gateway wrote the last element (By = gateway) about a TPP whose certificate claims the gateway's
+    // URI; the element before it was typed by the client and carries another TPP's certificate.
+    const typedByClient = xfccElement({ cert: pki.tpps["tpp-all"].pem, chain: aiChain() });
+    const byGateway = xfccElement({
+      by: GATEWAY_PRINCIPAL,
+      cert: pki.tpps["tpp-pi"].pem,
+      chain: aiChain(),
+      uri: GATEWAY_PRINCIPAL,
+    });
+    const result = await decide(gk, {
+      sourceAddress: "10.244.1.9",
+      principal: GATEWAY_PRINCIPAL,
+      headers: { "x-forwarded-client-cert": `${typedByClient},${byGateway}` },
+    });
+    expect(headerValue(result.response, "x-tpp-organization-id")).not.toBe("PSDBE-NBB-0123.456.789");
   });
 
   it("allows a QWAC from RFC 9440 Client-Cert and Client-Cert-Chain", async () => {
