@@ -29,10 +29,21 @@ export interface GatekeeperDeps {
 }
 
 /**
- * Denials that dry-run never waives: they are about the request being unreadable or ambiguous, not about
- * the policy being rolled out, and letting them through would defeat the safe-path guarantee.
+ * Denials that dry-run never waives: an unreadable or ambiguous request (letting it through would defeat
+ * the safe-path guarantee), and a forged or misrouted forwarded certificate (an attack, not a policy being
+ * rolled out).
  */
-const ALWAYS_ENFORCED: ReadonlySet<DenyReason> = new Set(["PATH_INVALID", "REQUEST_INVALID"]);
+const ALWAYS_ENFORCED: ReadonlySet<DenyReason> = new Set([
+  "PATH_INVALID",
+  "REQUEST_INVALID",
+  "CERT_FORWARDED_UNTRUSTED_HOP",
+  "FORWARDED_SIGNATURE_MISSING",
+  "FORWARDED_SIGNATURE_MALFORMED",
+  "FORWARDED_SIGNATURE_UNKNOWN_KEY",
+  "FORWARDED_SIGNATURE_INVALID",
+  "FORWARDED_SIGNATURE_EXPIRED",
+  "FORWARDED_SIGNATURE_REPLAYED",
+]);
 
 /**
  * The core behind every edge (Envoy gRPC, HTTP mode): runs the pipeline on the current snapshot, applies
