@@ -39,15 +39,17 @@ export function readSignatureFields(
   signatureField: string | undefined,
   label: string,
 ): Result<SignatureFields> | undefined {
-  if (!inputField && !signatureField) return undefined;
+  // Signature-Input decides whether the hop signed at all: without our label there, a `Signature` header
+  // is someone else's (a TPP's own Berlin Group `Signature`, which is not a structured field) and is
+  // left alone rather than judged malformed.
+  if (!inputField) return undefined;
   const inputs = dictionary(inputField, "Signature-Input");
   if (!inputs.ok) return inputs;
+  const input = inputs.value.get(label);
+  if (input === undefined) return undefined;
   const signatures = dictionary(signatureField, "Signature");
   if (!signatures.ok) return signatures;
-  const input = inputs.value.get(label);
   const signature = signatures.value.get(label);
-  if (input === undefined && signature === undefined) return undefined;
-  if (input === undefined) return malformed(`Signature has "${label}" but Signature-Input does not`);
   if (signature === undefined) return malformed(`Signature-Input has "${label}" but Signature does not`);
   if (!isInnerList(input)) return malformed(`Signature-Input "${label}" is not an inner list`);
   if (isInnerList(signature) || !(signature[0] instanceof ArrayBuffer))
