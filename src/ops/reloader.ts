@@ -1,5 +1,6 @@
 import { type FSWatcher, statSync, watch } from "node:fs";
 import { basename, dirname } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { ConfigError } from "../config/config_error.js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
@@ -55,9 +56,16 @@ export class Reloader {
     }
     this.current = next;
     this.options.gatekeeper.swap(next);
-    if (next.gate.revocation !== previous.gate.revocation) await previous.gate.revocation.close();
-    if (listenChanged(previous, next)) {
-      this.options.logger.warn({ trigger }, "listen addresses changed; they take effect on restart");
+    if (next.gate.revocation !== previous.gate.revocation) {
+      // Checks that started on the old snapshot still use its checker; they wait at most timeoutMs for it.
+      const drainMs = previous.config.revocation.timeoutMs + 1000;
+      setTimeout(() => void previous.gate.revocation.close(), drainMs).unref();
+    }
+    if (next.config.log.level !== previous.config.log.level)
+      this.options.logger.level = next.config.log.level;
+    const restartOnly = restartOnlyChanges(previous, next);
+    if (restartOnly.length > 0) {
+      this.options.logger.warn({ trigger, keys: restartOnly }, "these settings take effect on restart");
     }
     this.options.logger.info(
       { trigger, chainCache: next.gate.certificates === previous.gate.certificates ? "kept" : "cleared" },
@@ -85,11 +93,32 @@ export class Reloader {
     for (const watcher of this.watchers) watcher.close();
     this.watchers = [];
     if (!this.watching) return;
-    this.watchers = watchedPaths(this.options.configFile, this.current).map(([dir, name]) =>
-      watch(dir, (_event, changed) => {
-        if (name === undefined || changed === null || changed === name) this.schedule();
-      }).on("error", (error) => this.options.logger.warn({ err: error, dir }, "cannot watch for changes")),
-    );
+    try {
+      this.watchers = this.watchersFor(watchedPaths(this.options.configFile, this.current));
+    } catch (error) {
+      // fs.watch throws on a vanished folder or exhausted inotify watches: keep serving, say so, rely on SIGHUP.
+      this.options.logger.warn({ err: error }, "cannot watch the configuration files; reload with SIGHUP");
+    }
+  }
+
+  /** All or nothing: a watcher made before one that throws is closed again. */
+  private watchersFor(paths: [string, string | undefined][]): FSWatcher[] {
+    const watchers: FSWatcher[] = [];
+    try {
+      for (const [dir, name] of paths) {
+        const watcher = watch(dir, (_event, changed) => {
+          if (name === undefined || changed === null || changed === name) this.schedule();
+        });
+        watcher.on("error", (error) =>
+          this.options.logger.warn({ err: error, dir }, "cannot watch for changes"),
+        );
+        watchers.push(watcher);
+      }
+    } catch (error) {
+      for (const watcher of watchers) watcher.close();
+      throw error;
+    }
+    return watchers;
   }
 
   private schedule(): void {
@@ -128,10 +157,8 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function listenChanged(previous: LoadedSnapshot, next: LoadedSnapshot): boolean {
-  return (
-    previous.config.listen.host !== next.config.listen.host ||
-    previous.config.listen.port !== next.config.listen.port ||
-    previous.config.metrics.port !== next.config.metrics.port
-  );
+/** Settings read once at start (listeners, audit file, metrics wiring): a reload says so instead of pretending. */
+function restartOnlyChanges(previous: LoadedSnapshot, next: LoadedSnapshot): string[] {
+  const keys = ["listen", "metrics", "audit", "http", "shutdown"] as const;
+  return keys.filter((key) => !isDeepStrictEqual(previous.config[key], next.config[key]));
 }
