@@ -102,6 +102,8 @@ export const revocationConfigSchema = z
     maxTtlSeconds: seconds.default(3_600),
     /** How long an answer without nextUpdate is cached. */
     defaultTtlSeconds: seconds.default(300),
+    /** An OCSP answer without nextUpdate is refused when its thisUpdate is older than this. */
+    maxAgeWithoutNextUpdateSeconds: seconds.default(3_600),
     /** "unknown" is cached briefly: a certificate issued a minute ago may not have reached the responder. */
     unknownTtlSeconds: seconds.default(60),
     /** A hit in the last part of an answer's cache lifetime is served and refreshed in the background. */

@@ -136,7 +136,9 @@ function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true>
     return failed("not-yet-valid", `thisUpdate ${crl.thisUpdate.toISOString()} is in the future`);
   }
   const nextUpdate = crl.nextUpdate;
-  if (nextUpdate !== undefined && nextUpdate.getTime() < now - options.clockSkewMs) {
+  // RFC 5280 5.1.2.5: conforming CRL issuers MUST include nextUpdate; without it a CRL could be replayed for ever.
+  if (nextUpdate === undefined) return failed("malformed", "the CRL has no nextUpdate");
+  if (nextUpdate.getTime() < now - options.clockSkewMs) {
     return failed("expired", `nextUpdate ${nextUpdate.toISOString()} has passed`);
   }
   return success(true);

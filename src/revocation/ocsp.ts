@@ -86,6 +86,11 @@ export interface OcspVerifyOptions {
   readonly nonce: Uint8Array | undefined;
   readonly now: Date;
   readonly clockSkewMs: number;
+  /**
+   * An answer without nextUpdate must be this recent (RFC 6960 3.2 (5): "sufficiently recent"); otherwise
+   * a captured "good" could be replayed for ever, since nonces are off by default.
+   */
+  readonly maxAgeWithoutNextUpdateMs: number;
 }
 
 /**
@@ -182,6 +187,12 @@ function checkTimeWindow(single: pkijs.SingleResponse, options: OcspVerifyOption
   }
   if (single.nextUpdate !== undefined && single.nextUpdate.getTime() < now - options.clockSkewMs) {
     return failed("expired", `nextUpdate ${single.nextUpdate.toISOString()} has passed`);
+  }
+  if (
+    single.nextUpdate === undefined &&
+    single.thisUpdate.getTime() < now - options.maxAgeWithoutNextUpdateMs - options.clockSkewMs
+  ) {
+    return failed("expired", `no nextUpdate and thisUpdate ${single.thisUpdate.toISOString()} is too old`);
   }
   return success(true);
 }

@@ -117,6 +117,7 @@ export class RevocationSources {
       nonce,
       now,
       clockSkewMs: this.#settings.config.clockSkewSeconds * 1000,
+      maxAgeWithoutNextUpdateMs: this.#settings.config.maxAgeWithoutNextUpdateSeconds * 1000,
     });
     if (!verified.ok) return verified;
     const responder = await this.#responderNotRevoked(verified.value, subject, now);

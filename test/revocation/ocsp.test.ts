@@ -53,6 +53,7 @@ function verify(
     nonce: options.nonce,
     now: options.now ?? new Date(),
     clockSkewMs: SKEW_MS,
+    maxAgeWithoutNextUpdateMs: 3_600_000,
   });
 }
 
@@ -149,6 +150,13 @@ describe("who may sign an answer", () => {
     expect(answer.signer).toBe("issuer");
     expect(answer.status).toBe("good");
     expect(answer.nextUpdate).toBeUndefined();
+  });
+
+  it("refuses an answer without nextUpdate once its thisUpdate is older than the allowed age (no replay for ever)", async () => {
+    const subject = lab.subject(lab.certs.good);
+    const bytes = await answerFrom(PATH.ocspSignedByCa, subject);
+    await expectAnswer(verify(bytes, subject, { now: new Date(Date.now() + 30 * 60_000) }));
+    await expectFailure(verify(bytes, subject, { now: new Date(Date.now() + 2 * 3_600_000) }), "expired");
   });
 
   it("refuses a responder certificate issued by another CA with the same name", async () => {
