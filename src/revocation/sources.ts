@@ -210,7 +210,7 @@ export class RevocationSources {
     const cached = this.#crls.get(key);
     if (cached?.crl !== undefined && t < cached.refreshAt) return success(cached);
     if (cached !== undefined && t < cached.failedUntil) return usable(cached, t);
-    return this.#crlFlights.run(key, async () => {
+    const refresh = this.#crlFlights.run(key, async () => {
       const fetched = await this.#fetchCrl(url, subject.issuer, now);
       const previous = this.#crls.peek(key);
       if (fetched.ok) {
@@ -228,6 +228,14 @@ export class RevocationSources {
       this.#crls.set(key, failedEntry);
       return usable(failedEntry, t);
     });
+    // Past its refresh point but before its nextUpdate, the cached CRL is still the truth: answer with it
+    // now and let the download (up to crlFetchTimeoutMs) finish in the background, so a slow CRL server
+    // does not turn into denials for certificates seen for the first time.
+    if (cached?.crl !== undefined && t < cached.validUntil) {
+      refresh.catch(() => undefined);
+      return success(cached);
+    }
+    return refresh;
   }
 
   async #fetchCrl(url: string, issuer: X509Certificate, now: Date): Promise<Outcome<CrlEntry>> {
