@@ -28,7 +28,7 @@ export const ROLES_EXTENSION = "tpp_roles";
 const NO_HEADERS: HeaderList = [];
 
 /** What is known so far about a request, carried into its decision. */
-interface Known {
+export interface Known {
   readonly path?: string;
   readonly route?: RouteRequirement;
   readonly via?: CertificateOrigin;
@@ -96,7 +96,8 @@ function routeFor(input: CheckInput, path: string, policy: Policy): RouteRequire
   return { kind: "roles", ruleId: "envoy-route", anyOf: known, mode: "enforce" };
 }
 
-function denied(denial: Denial, known: Known): Deny {
+/** A Deny carrying whatever was known when the request was refused. */
+export function denied(denial: Denial, known: Known = {}): Deny {
   return {
     allowed: false,
     reason: denial.reason,

@@ -1,4 +1,4 @@
-import { authorize, type Gate } from "./authorize.js";
+import { authorize, denied, type Gate } from "./authorize.js";
 import type { CheckInput } from "./check_input.js";
 import type { Allow, Decision, Deny } from "./decision/decision.js";
 import type { ResponseSettings } from "./envoy/check_response.js";
@@ -6,7 +6,7 @@ import { type Logger, logDecision } from "./log.js";
 import type { AuditLog } from "./ops/audit_log.js";
 import type { ExpiryWatch } from "./ops/expiry_watch.js";
 import type { GatekeeperMetrics } from "./ops/metrics.js";
-import type { DenyReason } from "./reasons.js";
+import type { Denial, DenyReason } from "./reasons.js";
 
 /** Everything loaded from the config files, swapped in as one piece so a Check never sees two versions. */
 export interface Snapshot {
@@ -72,6 +72,17 @@ export class Gatekeeper {
     const decision = applyDryRun(await authorize(input, snapshot.gate), snapshot.mode === "dry-run");
     const micros = Number((process.hrtime.bigint() - started) / 1000n);
     this.record(input, decision, micros, snapshot);
+    return { decision, responses: snapshot.responses };
+  }
+
+  /**
+   * A request an edge could not even read (e.g. the proxy sent no method/URI): refused, and recorded like
+   * every other decision (log line, metrics, audit), so probing is visible.
+   */
+  refuse(input: CheckInput, denial: Denial): Outcome {
+    const snapshot = this.snapshot;
+    const decision = denied(denial);
+    this.record(input, decision, 0, snapshot);
     return { decision, responses: snapshot.responses };
   }
 

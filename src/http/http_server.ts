@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { CheckInput } from "../check_input.js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
 import { type DenyReason, REASONS } from "../reasons.js";
@@ -75,8 +76,8 @@ export class HttpAuthorizationServer {
     });
     if (!input.ok) {
       // The proxy did not say which request to judge: its configuration, not a TPP, is at fault.
-      this.options.logger.warn({ detail: input.denial.detail }, "unreadable authorization request");
-      send(response, denialAnswer(input.denial.reason, this.options.gatekeeper.current().responses));
+      const refused = this.options.gatekeeper.refuse(unreadable(request), input.denial);
+      send(response, answerFor(refused.decision, refused.responses));
       return;
     }
     this.options.gatekeeper.check(input.value).then(
@@ -108,4 +109,19 @@ function send(response: ServerResponse, answer: HttpAnswer): void {
   response.setHeader("content-length", Buffer.byteLength(answer.body));
   response.statusCode = answer.status;
   response.end(answer.body);
+}
+
+/** What can be said of a request whose method or URI could not be read: who sent it, and its request id. */
+function unreadable(request: IncomingMessage): CheckInput {
+  const id = request.headers["x-request-id"];
+  return {
+    requestId: typeof id === "string" ? id : "",
+    method: "",
+    rawPath: "",
+    host: "",
+    headers: new Map(),
+    peer: { address: request.socket.remoteAddress, principal: undefined, certificate: undefined },
+    sni: undefined,
+    contextExtensions: {},
+  };
 }

@@ -25,12 +25,13 @@ afterAll(async () => {
   for (const server of servers) await server.stop(1000);
 });
 
-async function start(forwarding: ForwardingOptions = LOOPBACK_PROXY): Promise<string> {
+async function start(forwarding: ForwardingOptions = LOOPBACK_PROXY, logger?: pino.Logger): Promise<string> {
   const { gatekeeper } = createGatekeeper({
     anchors: [pki.root.cert],
     intermediates: [pki.intermediate.cert],
     policyYaml: POLICY,
     forwarding,
+    ...(logger === undefined ? {} : { logger }),
   });
   const server = new HttpAuthorizationServer({ gatekeeper, logger: pino({ level: "silent" }) });
   servers.push(server);
@@ -99,6 +100,16 @@ describe("the HTTP authorization answer", () => {
     expect(answer.status).toBe(400);
     expect(answer.headers.get("x-authz-reason")).toBe("REQUEST_INVALID");
     expect(JSON.parse(answer.body).tppMessages[0].code).toBe("FORMAT_ERROR");
+  });
+
+  it("records an unreadable request like any decision (one deny line with its reason)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = { write: (line: string) => void lines.push(JSON.parse(line)) };
+    const base = await start(LOOPBACK_PROXY, pino({ level: "info" }, sink));
+    await ask(base, { ...nginxHeaders("tpp-ai"), "x-forwarded-method": "POST", "x-forwarded-uri": "/v1/x" });
+    expect(
+      lines.filter((line) => line.decision === "deny" && line.reason === "REQUEST_INVALID"),
+    ).toHaveLength(1);
   });
 
   it("checks the SNI the proxy forwards", async () => {

@@ -23,6 +23,8 @@ export interface GatekeeperOptions {
   readonly headerPrefix?: string;
   readonly maxCertificateBytes?: number;
   readonly mode?: "enforce" | "dry-run";
+  /** Where the decision log goes (default: nowhere). */
+  readonly logger?: pino.Logger;
   /**
    * `sources`, `trustedHops` and `sni` exactly as in the config file. Without it the gate reads Envoy's
    * peer certificate only and lists no forwarded headers for removal (the responses older tests expect).
@@ -81,7 +83,7 @@ export function createGatekeeper(options: GatekeeperOptions): { gatekeeper: Gate
       },
       mode: options.mode ?? "enforce",
     },
-    { logger: SILENT },
+    { logger: options.logger ?? SILENT },
   );
   return { gatekeeper, gate };
 }
