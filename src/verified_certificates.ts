@@ -63,10 +63,6 @@ export class VerifiedCertificates {
     return toResult(entry);
   }
 
-  clear(): void {
-    this.cache.clear();
-  }
-
   private verifyOnce(presented: PresentedCertificate): Promise<Entry> {
     const inFlight = this.pending.get(presented.cacheKey);
     if (inFlight !== undefined) return inFlight;

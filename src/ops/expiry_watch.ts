@@ -62,10 +62,6 @@ export class ExpiryWatch {
     for (const entry of this.watched.values()) this.evaluate(entry, nowMs);
   }
 
-  get size(): number {
-    return this.watched.size;
-  }
-
   private evaluate(entry: Watched, nowMs: number): void {
     const msLeft = entry.notAfterMs - nowMs;
     this.options.gauge(entry.tppId, entry.certSha256, Math.round(msLeft / 1000));

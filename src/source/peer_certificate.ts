@@ -38,6 +38,3 @@ export function decodePeerCertificate(encoded: string, maxBytes: number): Result
   if (!blocks.ok) return blocks;
   return ok(presented(blocks.value[0]!, "peer"));
 }
-
-/** Kept under this name for the CLI, which reads certificates the way Envoy encodes them. */
-export { percentDecoded as percentDecode } from "./pem.js";
