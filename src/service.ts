@@ -63,7 +63,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     warn: (warning) =>
       log.warn({ ...warning }, `TPP certificate expires within ${warning.thresholdDays} days`),
     gauge: (tppId, sha256, seconds) => metrics.tppExpiry.labels(tppId, sha256).set(seconds),
-    forget: (tppId, sha256) => metrics.forgetTpp(tppId, sha256),
+    forget: (tppId, sha256, lastOfTpp) => metrics.forgetTpp(tppId, sha256, lastOfTpp),
   });
   const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file);
   const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });

@@ -27,7 +27,8 @@ export interface ExpiryWatchOptions {
   readonly maxCertificates: number;
   readonly warn: (warning: ExpiryWarning) => void;
   readonly gauge: (tppId: string, certSha256: string, secondsLeft: number) => void;
-  readonly forget: (tppId: string, certSha256: string) => void;
+  /** `lastOfTpp`: no other certificate of this TPP is watched any more (its per-TPP series can go). */
+  readonly forget: (tppId: string, certSha256: string, lastOfTpp: boolean) => void;
 }
 
 /**
@@ -37,11 +38,18 @@ export interface ExpiryWatchOptions {
  */
 export class ExpiryWatch {
   private readonly watched: LRUCache<string, Watched>;
+  /** Watched certificates per TPP: a TPP that rotated its QWAC keeps its series while one is still seen. */
+  private readonly perTpp = new Map<string, number>();
 
   constructor(private readonly options: ExpiryWatchOptions) {
     this.watched = new LRUCache<string, Watched>({
       max: options.maxCertificates,
-      dispose: (entry) => options.forget(entry.tppId, entry.certSha256),
+      dispose: (entry) => {
+        const left = (this.perTpp.get(entry.tppId) ?? 1) - 1;
+        if (left === 0) this.perTpp.delete(entry.tppId);
+        else this.perTpp.set(entry.tppId, left);
+        options.forget(entry.tppId, entry.certSha256, left === 0);
+      },
     });
   }
 
@@ -55,6 +63,7 @@ export class ExpiryWatch {
       warnedDays: Number.POSITIVE_INFINITY,
     };
     this.watched.set(identity.certSha256, entry);
+    this.perTpp.set(entry.tppId, (this.perTpp.get(entry.tppId) ?? 0) + 1);
     this.evaluate(entry, nowMs);
   }
 

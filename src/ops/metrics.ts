@@ -123,8 +123,9 @@ export class GatekeeperMetrics {
   }
 
   /** Called when a TPP drops out of the bounded recently-seen set, so its series go away too. */
-  forgetTpp(tppId: string, certSha256: string): void {
+  forgetTpp(tppId: string, certSha256: string, lastOfTpp: boolean): void {
     this.tppExpiry.remove(tppId, certSha256);
+    if (!lastOfTpp) return;
     for (const verdict of ["allow", "deny", "dry-run"] as const) this.tppDecisions.remove(tppId, verdict);
   }
 
