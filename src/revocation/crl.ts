@@ -1,6 +1,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { IssuingDistributionPoint } from "@peculiar/asn1-x509";
-import { type X509Certificate, X509Crl } from "@peculiar/x509";
+import { KeyUsageFlags, type X509Certificate, X509Crl } from "@peculiar/x509";
+import { certFacts } from "../trust/cert_facts.js";
 import { failed, type Outcome, success } from "./failure.js";
 import { normaliseSerialHex } from "./subject.js";
 
@@ -82,6 +83,12 @@ async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Prom
   }
   const signed = await crl.verify({ publicKey: options.issuer }).catch(() => false);
   if (!signed) return failed("bad-signature", "the CRL signature does not verify with the issuer's key");
+  // RFC 5280 6.3.3 (f): an issuer whose keyUsage is present must assert cRLSign.
+  const facts = certFacts(options.issuer);
+  const keyUsage = facts.ok ? facts.value.keyUsage : undefined;
+  if (!facts.ok || (keyUsage !== undefined && (keyUsage & KeyUsageFlags.cRLSign) === 0)) {
+    return failed("unauthorised-signer", "the CRL issuer's key usage does not include cRLSign");
+  }
   const scope = checkScope(crl, options.url);
   if (!scope.ok) return scope;
   const window = checkTimeWindow(crl, options);

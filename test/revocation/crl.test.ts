@@ -3,6 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { DistributionPointName, GeneralName, IssuingDistributionPoint } from "@peculiar/asn1-x509";
 import { Extension, type X509Certificate, X509CrlGenerator } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueCertificate } from "../../src/pki/factory.js";
 import { lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/crl.js";
 import type { RevocationFailureCode } from "../../src/revocation/failure.js";
 import { openssl } from "../support/openssl_ca.js";
@@ -148,3 +149,24 @@ describe("a CRL that is not an answer", () => {
 async function readFileBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(await readFile(path));
 }
+
+describe("the CRL issuer's key usage", () => {
+  it("refuses a CRL from a CA whose keyUsage lacks cRLSign (RFC 5280 6.3.3 f), and accepts one with it", async () => {
+    const crlOf = async (keyUsage: ("keyCertSign" | "cRLSign")[]) => {
+      const ca = await issueCertificate({ subject: "CN=Usage CA, O=QTSP, C=FR", isCa: true, keyUsage });
+      const crl = await X509CrlGenerator.create({
+        issuer: ca.cert.subject,
+        thisUpdate: new Date(Date.now() - 60_000),
+        nextUpdate: new Date(Date.now() + 3_600_000),
+        signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+        signingKey: ca.keys.privateKey,
+      });
+      const options = { issuer: ca.cert, url: "http://127.0.0.1/crl", now: new Date(), clockSkewMs: 120_000 };
+      return verifyCrl(new Uint8Array(crl.rawData), options);
+    };
+    const without = await crlOf(["keyCertSign"]);
+    expect(without.ok ? "answer" : without.failure.code).toBe("unauthorised-signer");
+    const withIt = await crlOf(["keyCertSign", "cRLSign"]);
+    expect(withIt.ok).toBe(true);
+  });
+});
