@@ -40,7 +40,7 @@ export interface RevocationSubject {
    * KiB of ASN.1 objects per TPP certificate); everything needed from the leaf is extracted below.
    */
   readonly issuer: X509Certificate;
-  /** Cache key: SHA-256 issuer key hash + serial, i.e. the CertID without its hash algorithm. */
+  /** Cache key: SHA-256 issuer name hash + issuer key hash + serial, i.e. the CertID without its hash algorithm. */
   readonly key: string;
   /** The leaf's serialNumber INTEGER contents, as in the certificate. */
   readonly serial: Uint8Array;

@@ -31,7 +31,8 @@ export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): 
   return ok(
     Object.freeze({
       issuer,
-      key: `${Buffer.from(sha256.issuerKeyHash).toString("hex")}:${serialHex}`,
+      // The whole CertID (name hash, key hash, serial): a renamed CA that kept its key is another issuer.
+      key: `${Buffer.from(sha256.issuerNameHash).toString("hex")}:${Buffer.from(sha256.issuerKeyHash).toString("hex")}:${serialHex}`,
       serial: new Uint8Array(serial),
       serialHex,
       certId: Object.freeze({ sha1: certIdHashes("sha1", issuerName, issuerKey), sha256 }),

@@ -98,7 +98,7 @@ describe("prepareSubject", () => {
     const other = await leafWith("0abd", []);
     expect(prepared(leaf).key).toBe(prepared(leaf).key);
     expect(prepared(leaf).key).not.toBe(prepared(other).key);
-    expect(prepared(leaf).key).toMatch(/^[0-9a-f]{64}:abc$/);
+    expect(prepared(leaf).key).toMatch(/^[0-9a-f]{64}:[0-9a-f]{64}:abc$/);
   });
 
   it("takes http OCSP URLs from the AIA and skips other schemes", async () => {
