@@ -52,7 +52,10 @@ export function loadSnapshot(
   const sameVerdicts = previous !== undefined && previous.verdictKey === verdictKey;
   const sameRevocation =
     previous !== undefined && isDeepStrictEqual(previous.config.revocation, config.revocation);
-  const forwarding = forwardingFor(config, previous);
+  // Read before the keys are loaded: a key file changed in between makes the next reload rebuild (safe),
+  // never keep keys older than the digest says.
+  const keysDigest = signatureKeysDigest(config);
+  const forwarding = forwardingFor(config, keysDigest, previous);
   const gate: Gate = {
     policy,
     sources: forwarding.sources,
@@ -79,7 +82,7 @@ export function loadSnapshot(
     verdictKey,
     gate,
     forwarding,
-    signatureKeysDigest: signatureKeysDigest(config),
+    signatureKeysDigest: keysDigest,
     responses: {
       headerPrefix: config.headers.prefix,
       reasonHeader: config.headers.reason,
@@ -94,12 +97,12 @@ export function loadSnapshot(
  * hold the nonces seen. "Unchanged" includes the contents of the signature key files, so a key edited in
  * place (or removed from its file) takes effect on reload like any other change.
  */
-function forwardingFor(config: Config, previous: LoadedSnapshot | undefined): Forwarding {
+function forwardingFor(config: Config, keysDigest: string, previous: LoadedSnapshot | undefined): Forwarding {
   const settings = forwardingSettings(config);
   if (
     previous !== undefined &&
     isDeepStrictEqual(forwardingSettings(previous.config), settings) &&
-    previous.signatureKeysDigest === signatureKeysDigest(config)
+    previous.signatureKeysDigest === keysDigest
   )
     return previous.forwarding;
   return buildForwarding(settings, config.file);
