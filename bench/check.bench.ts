@@ -18,6 +18,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import { coreWarmPath } from "./core.bench.js";
+import { h2loadAvailable, runH2load } from "./h2load.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
 
@@ -61,6 +62,17 @@ async function main(): Promise<void> {
       const ceiling = await runLoad(`127.0.0.1:${bare}`, requests, level, DURATION_MS);
       const real = await runLoad(`127.0.0.1:${service}`, requests, level, DURATION_MS);
       out(row(level, real, ceiling));
+    }
+
+    if (h2loadAvailable()) {
+      out("\n## 1b. Warm path with h2load as the load generator (C; less CPU taken from the server)\n");
+      out(TABLE_HEAD);
+      const message = encodeRequest(requests[0]);
+      for (const level of [1, 4, 16, 64]) {
+        const ceiling = runH2load(barePort, message, level, DURATION_MS / 1000);
+        const real = runH2load(config.port, message, level, DURATION_MS / 1000);
+        out(row(level, real, ceiling));
+      }
     }
 
     out(`\n## 2. Revocation on (OCSP over loopback, ${COLD_CERTS} distinct QWACs)\n`);

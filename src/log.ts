@@ -4,10 +4,15 @@ import type { Decision } from "./decision/decision.js";
 
 export type { Logger };
 
+/**
+ * Stdout through pino's asynchronous destination: under load, lines logged while a write is in flight go
+ * out together in one write(2) instead of one each; an idle line goes out at once. Shutdown flushes; a hard
+ * crash can lose the lines still buffered (pino's documented trade-off).
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   // pino's default epoch-millisecond time: an ISO string costs a Date and a format per line on the hot path.
   const options = { level, base: { service: "psd2-gatekeeper" } };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /**

@@ -21,8 +21,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, "draining in-flight checks");
     void service.stop().then(() => {
       logger.info("stopped");
-      logger.flush();
-      process.exit(0);
+      // The log destination is buffered: exit once the last lines are written.
+      logger.flush(() => process.exit(0));
     });
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
