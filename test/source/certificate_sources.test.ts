@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CheckInput } from "../../src/check_input.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
+import { checkInput } from "../support/check_input.js";
 import { type ForwardingOptions, forwardingOf } from "../support/gatekeeper.js";
 import { byteSequence, envoyEncode, xfccElement } from "./encodings.js";
 
@@ -19,20 +20,11 @@ interface InputSpec {
 }
 
 function input(spec: InputSpec): CheckInput {
-  return {
-    requestId: "r",
-    method: "GET",
-    rawPath: "/v1/accounts",
-    host: "api.bank.example",
-    headers: new Map(Object.entries(spec.headers ?? {})),
-    peer: {
-      address: spec.address ?? "10.1.1.1",
-      principal: undefined,
-      certificate: spec.peerPem === undefined ? undefined : envoyEncode(spec.peerPem),
-    },
-    sni: undefined,
-    contextExtensions: {},
-  };
+  return checkInput({
+    address: spec.address ?? "10.1.1.1",
+    ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+    ...(spec.peerPem === undefined ? {} : { certificate: envoyEncode(spec.peerPem) }),
+  });
 }
 
 function read(options: ForwardingOptions, spec: InputSpec) {

@@ -1,28 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CheckInput } from "../../src/check_input.js";
+import { type CheckInputSpec, checkInput } from "../support/check_input.js";
 import { type ForwardingOptions, forwardingOf } from "../support/gatekeeper.js";
 
-interface InputSpec {
-  readonly sni?: string;
-  readonly address?: string;
-  readonly headers?: Record<string, string>;
-}
-
-function input(spec: InputSpec): CheckInput {
-  return {
-    requestId: "r",
-    method: "GET",
-    rawPath: "/v1/accounts",
-    host: "api.bank.example",
-    headers: new Map(Object.entries(spec.headers ?? {})),
-    peer: { address: spec.address ?? "127.0.0.1", principal: undefined, certificate: undefined },
-    sni: spec.sni,
-    contextExtensions: {},
-  };
-}
-
-function check(options: ForwardingOptions, spec: InputSpec) {
-  return forwardingOf({ forwarding: options }).serverName.check(input(spec))?.reason;
+function check(options: ForwardingOptions, spec: CheckInputSpec) {
+  return forwardingOf({ forwarding: options }).serverName.check(checkInput(spec))?.reason;
 }
 
 const SERVED = { sni: { required: true, hosts: ["api.bank.example", "*.psd2.bank.example"] } };
@@ -69,7 +50,9 @@ describe("SNI", () => {
   it("ignores a forwarded SNI from a peer that is not a trusted hop, and says so in the log detail", () => {
     const behindProxy = { ...SERVED, trustedHops: { cidrs: ["10.0.0.0/8"] } };
     const forwarded = { "x-forwarded-sni": "api.bank.example" };
-    const missing = forwardingOf({ forwarding: behindProxy }).serverName.check(input({ headers: forwarded }));
+    const missing = forwardingOf({ forwarding: behindProxy }).serverName.check(
+      checkInput({ headers: forwarded }),
+    );
     expect(missing?.reason).toBe("SNI_MISSING");
     expect(missing?.detail).toContain("127.0.0.1 is not a trusted hop");
     expect(check(behindProxy, { sni: "evil.example", headers: forwarded })).toBe("SNI_MISMATCH");

@@ -9,6 +9,7 @@ import { ConfigError } from "../../src/config/config_error.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { buildForwarding } from "../../src/source/forwarding.js";
 import { trustedHopsSchema } from "../../src/source/source_config.js";
+import { checkInput } from "../support/check_input.js";
 import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { xfccElement } from "./encodings.js";
 import { type SignedRequest, signRequest } from "./message_signature/signer.js";
@@ -89,16 +90,13 @@ function request(from: string, signed: boolean, changes: Partial<SignedRequest> 
       })
     : {};
   const received = { ...original, ...changes };
-  return {
-    requestId: "r",
+  return checkInput({
     method: received.method,
     rawPath: received.target,
     host: received.authority,
-    headers: new Map(Object.entries({ ...received.headers, ...signature })),
-    peer: { address: from, principal: undefined, certificate: undefined },
-    sni: undefined,
-    contextExtensions: {},
-  };
+    headers: { ...received.headers, ...signature },
+    address: from,
+  });
 }
 
 describe("the list form of trustedHops", () => {

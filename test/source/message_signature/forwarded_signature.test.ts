@@ -7,6 +7,7 @@ import {
   type SignaturePolicy,
 } from "../../../src/source/message_signature/forwarded_signature.js";
 import { KeyRing } from "../../../src/source/message_signature/key_ring.js";
+import { checkInput } from "../../support/check_input.js";
 import { type SignedRequest, type SigningKey, type SignOptions, signRequest } from "./signer.js";
 
 /** The verifier on its own: one hop's policy, a request as the gatekeeper sees it, a clock. */
@@ -62,16 +63,12 @@ function signed(
 /** The request as it reaches the gatekeeper, with `changes` applied after signing. */
 function received(signature: Record<string, string>, changes: Partial<SignedRequest> = {}): CheckInput {
   const request = { ...REQUEST, ...changes };
-  return {
-    requestId: "r",
+  return checkInput({
     method: request.method,
     rawPath: request.target,
     host: request.authority,
-    headers: new Map(Object.entries({ ...request.headers, ...signature })),
-    peer: { address: "127.0.0.1", principal: undefined, certificate: undefined },
-    sni: undefined,
-    contextExtensions: {},
-  };
+    headers: { ...request.headers, ...signature },
+  });
 }
 
 function check(input: CheckInput, overrides: Partial<SignaturePolicy> = {}, now = NOW) {
