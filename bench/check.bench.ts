@@ -1,14 +1,19 @@
 /**
  * npm run bench: the service against a bare always-allow grpc-js server on the same protos (the ceiling),
- * driven by the same grpc-js client over loopback, each server in its own process logging as in
- * production (decision log to /dev/null). Sections:
- *   1. warm path (certificate cached), revocation off, several concurrency levels;
- *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
- *   3. the core alone, in process (what the service adds apart from gRPC).
+ * each server in its own process logging as in production (decision log to /dev/null), driven by the same
+ * load generator: h2load when installed (Debian nghttp2-client), otherwise a grpc-js client. With h2load and
+ * two or more CPUs, each server is pinned to the last CPU and h2load to the first, so a run measures one
+ * core's worth of server and the two servers are measured alike. The two servers take turns, a few seconds
+ * each, for several rounds per level: a shared VM drifts by ±20 % within a minute, and turns keep that drift
+ * out of the ratio. Sections:
+ *   1. warm path (certificate cached, revocation off), closed loop at several concurrency levels;
+ *   2. added latency at half of the service's saturation (open loop, fixed rate: h2load only);
+ *   3. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
+ *   4. the core alone, in process (what the service adds apart from gRPC).
  * Prints tables and writes them to bench/results.md. No assertions: numbers are for people.
  */
 import "reflect-metadata";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
@@ -18,14 +23,49 @@ import * as protoLoader from "@grpc/proto-loader";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import { coreWarmPath } from "./core.bench.js";
-import { h2loadAvailable, runH2load } from "./h2load.js";
-import { type LoadResult, runLoad } from "./load.js";
+import { h2loadAvailable, runH2load, type Sample } from "./h2load.js";
+import { runLoad } from "./load.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const LEVELS = [1, 4, 16, 64];
-const DURATION_MS = Number(process.env.BENCH_SECONDS ?? "4") * 1000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "3");
 const COLD_CERTS = Number(process.env.BENCH_COLD_CERTS ?? "200");
+
+/** Drives one server at one load shape for SECONDS and returns what it measured. */
+type Drive = (port: number, shape: { concurrency: number; rate?: number }) => Promise<Sample>;
+
+interface Setup {
+  readonly generator: string;
+  readonly drive: Drive;
+  /** CPU the servers are pinned to, when pinning. */
+  readonly serverCpu: number | undefined;
+  /** Whether the generator can hold a fixed request rate (open loop). */
+  readonly openLoop: boolean;
+}
+
+function setup(message: Buffer, requests: readonly unknown[]): Setup {
+  const cpuCount = cpus().length;
+  const h2load = h2loadAvailable();
+  const pin = h2load && cpuCount >= 2 && spawnSync("taskset", ["-V"]).status === 0;
+  if (h2load) {
+    return {
+      generator: `h2load (C), 4 HTTP/2 connections${pin ? `; servers pinned to CPU ${cpuCount - 1}, h2load to CPU 0` : ""}`,
+      serverCpu: pin ? cpuCount - 1 : undefined,
+      openLoop: true,
+      drive: async (port, shape) =>
+        runH2load({ port, message, seconds: SECONDS, ...shape, ...(pin ? { cpu: 0 } : {}) }),
+    };
+  }
+  return {
+    generator:
+      "grpc-js client in the bench process, 4 HTTP/2 channels (install nghttp2-client for h2load: the client then stops competing with the server for CPU)",
+    serverCpu: undefined,
+    openLoop: false,
+    drive: (port, shape) => runLoad(`127.0.0.1:${port}`, requests, shape.concurrency, SECONDS * 1000),
+  };
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "gk-bench-"));
@@ -36,46 +76,53 @@ async function main(): Promise<void> {
     report.push(text);
   };
   try {
+    await ensureDemoPki(join(dir, "pki"));
+    const requests = ["tpp-ai", "tpp-all"].map((tpp) =>
+      checkRequest(readFileSync(join(dir, "pki", `${tpp}.pem`), "utf8")),
+    );
+    const bench = setup(encodeRequest(requests[0]), requests);
     out(
       `# Benchmark results\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}.`,
     );
     out(
-      `Load: grpc-js client, closed loop, ${DURATION_MS / 1000} s per level, 4 HTTP/2 channels; servers in their own processes.\n`,
+      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row.\n`,
     );
 
-    await ensureDemoPki(join(dir, "pki"));
     const config = writeConfig(dir, "warm", await freePort(), [
       "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
       "revocation: { enabled: false }",
     ]);
-    const service = await startChild([join(ROOT, "src/main.ts"), config.file], config.port, children);
+    const service = await startChild([join(ROOT, "src/main.ts"), config.file], config.port, bench, children);
     const barePort = await freePort();
-    const bare = await startChild([join(ROOT, "bench/bare_server.ts"), `${barePort}`], barePort, children);
-    const requests = ["tpp-ai", "tpp-all"].map((tpp) =>
-      checkRequest(readFileSync(join(dir, "pki", `${tpp}.pem`), "utf8")),
+    const bare = await startChild(
+      [join(ROOT, "bench/bare_server.ts"), `${barePort}`],
+      barePort,
+      bench,
+      children,
     );
-    await runLoad(`127.0.0.1:${service}`, requests, 8, 1000); // warm the caches and the JIT
-    await runLoad(`127.0.0.1:${bare}`, requests, 8, 1000);
-    out("## 1. Warm path (certificate cached, revocation off)\n");
+    await bench.drive(service, { concurrency: 8 }); // warm the caches and the JIT
+    await bench.drive(bare, { concurrency: 8 });
+
+    out("## 1. Warm path (certificate cached, revocation off), closed loop\n");
     out(TABLE_HEAD);
-    for (const level of LEVELS) {
-      const ceiling = await runLoad(`127.0.0.1:${bare}`, requests, level, DURATION_MS);
-      const real = await runLoad(`127.0.0.1:${service}`, requests, level, DURATION_MS);
-      out(row(level, real, ceiling));
+    let saturation = 0;
+    for (const concurrency of LEVELS) {
+      const pair = await turns(bench, service, bare, { concurrency });
+      saturation = Math.max(saturation, pair.service.rps);
+      out(row(`${concurrency}`, pair));
     }
 
-    if (h2loadAvailable()) {
-      out("\n## 1b. Warm path with h2load as the load generator (C; less CPU taken from the server)\n");
+    if (bench.openLoop) {
+      const rate = Math.round(saturation / 2);
+      out(`\n## 2. Added latency at half of saturation (open loop: ${rate} req/s to each server)\n`);
+      out(
+        `The service saturated at ${saturation} req/s above; both servers now get half of that at a fixed rate.\n`,
+      );
       out(TABLE_HEAD);
-      const message = encodeRequest(requests[0]);
-      for (const level of [1, 4, 16, 64]) {
-        const ceiling = runH2load(barePort, message, level, DURATION_MS / 1000);
-        const real = runH2load(config.port, message, level, DURATION_MS / 1000);
-        out(row(level, real, ceiling));
-      }
+      out(row(`${rate} req/s`, await turns(bench, service, bare, { concurrency: 64, rate })));
     }
 
-    out(`\n## 2. Revocation on (OCSP over loopback, ${COLD_CERTS} distinct QWACs)\n`);
+    out(`\n## 3. Revocation on (OCSP over loopback, ${COLD_CERTS} distinct QWACs)\n`);
     const lab = await startBenchRevocationLab(COLD_CERTS);
     try {
       writeFileSync(join(dir, "bench-ca.pem"), lab.caPem);
@@ -86,6 +133,7 @@ async function main(): Promise<void> {
       const revService = await startChild(
         [join(ROOT, "src/main.ts"), revConfig.file],
         revConfig.port,
+        bench,
         children,
       );
       const revRequests = lab.qwacs.map(checkRequest);
@@ -93,21 +141,20 @@ async function main(): Promise<void> {
       out(
         `Cold path (first Check of each certificate: decode, parse, chain by signature, OCSP request + response verification), sequential: p50 ${cold.p50us} µs, p99 ${cold.p99us} µs, max ${cold.maxUs} µs; ${cold.errors} errors; ${cold.allowed}/${revRequests.length} allowed; responder saw ${lab.ocspHits()} requests.\n`,
       );
+      out("Warm, revocation on (OCSP answer cached until its nextUpdate):\n");
       out(TABLE_HEAD);
-      for (const level of [4, 16]) {
-        const ceiling = await runLoad(`127.0.0.1:${bare}`, revRequests, level, DURATION_MS);
-        const real = await runLoad(`127.0.0.1:${revService}`, revRequests, level, DURATION_MS);
-        out(row(level, real, ceiling));
-      }
-      out(`\nOCSP requests after the warm runs: ${lab.ocspHits()} (answers cached until nextUpdate).`);
+      const warm = setup(encodeRequest(revRequests[0]), revRequests);
+      for (const concurrency of [4, 16])
+        out(row(`${concurrency}`, await turns(warm, revService, bare, { concurrency })));
+      out(`\nOCSP requests after the warm runs: ${lab.ocspHits()} (one per certificate).`);
     } finally {
       await lab.close();
     }
 
-    out("\n## 3. The core alone, in process\n");
+    out("\n## 4. The core alone, in process\n");
     const core = await coreWarmPath(100_000);
     out(
-      `toCheckInput -> authorize -> toCheckResponse -> decision log line, warm: ${core.usPerCheck} µs per Check (${core.checksPerSecond} Checks/s on one core).`,
+      `toCheckInput -> Gatekeeper.check (authorize, decision log line, metrics) -> encoded CheckResponse, warm: ${core.usPerCheck} µs per Check (${core.checksPerSecond} Checks/s on one core).`,
     );
     writeFileSync(join(ROOT, "bench", "results.md"), `${report.join("\n")}\n`);
     process.stdout.write("\n(written to bench/results.md)\n");
@@ -117,15 +164,62 @@ async function main(): Promise<void> {
   }
 }
 
+interface Pair {
+  readonly service: Summary;
+  readonly bare: Summary;
+  /** Lowest and highest service/bare throughput ratio of a single round. */
+  readonly ratioRange: readonly [number, number];
+}
+
+interface Summary {
+  readonly rps: number;
+  readonly errors: number;
+  readonly p50us: number;
+  readonly p99us: number;
+}
+
+/** ROUNDS turns of (bare, service) at one load shape; rounds are pooled. */
+async function turns(
+  bench: Setup,
+  service: number,
+  bare: number,
+  shape: { concurrency: number; rate?: number },
+): Promise<Pair> {
+  const samples: { service: Sample; bare: Sample }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const ceiling = await bench.drive(bare, shape);
+    samples.push({ bare: ceiling, service: await bench.drive(service, shape) });
+  }
+  const ratios = samples.map((s) => s.service.rps / s.bare.rps);
+  return {
+    service: pool(samples.map((s) => s.service)),
+    bare: pool(samples.map((s) => s.bare)),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+  };
+}
+
+function pool(samples: readonly Sample[]): Summary {
+  const latencies = samples.flatMap((s) => s.latenciesUs).sort((a, b) => a - b);
+  const at = (q: number): number =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  return {
+    rps: Math.round(samples.reduce((sum, s) => sum + s.rps, 0) / samples.length),
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
+    p50us: at(0.5),
+    p99us: at(0.99),
+  };
+}
+
 const TABLE_HEAD = [
-  "| concurrency | service req/s | bare req/s | ratio | service p50 / p99 µs | bare p50 / p99 µs | added p50 / p99 µs |",
+  "| load | service req/s | bare req/s | ratio (rounds) | service p50 / p99 µs | bare p50 / p99 µs | added p50 / p99 µs |",
   "|---:|---:|---:|---:|---:|---:|---:|",
 ].join("\n");
 
-function row(level: number, real: LoadResult, ceiling: LoadResult): string {
-  const ratio = ((real.rps / ceiling.rps) * 100).toFixed(0);
-  const errors = real.errors + ceiling.errors > 0 ? ` (errors ${real.errors}/${ceiling.errors})` : "";
-  return `| ${level} | ${real.rps} | ${ceiling.rps} | ${ratio}% | ${real.p50us} / ${real.p99us} | ${ceiling.p50us} / ${ceiling.p99us} | ${real.p50us - ceiling.p50us} / ${real.p99us - ceiling.p99us}${errors} |`;
+function row(load: string, { service, bare, ratioRange }: Pair): string {
+  const percent = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
+  const ratio = `${percent(service.rps / bare.rps)} (${percent(ratioRange[0])}–${percent(ratioRange[1])})`;
+  const errors = service.errors + bare.errors > 0 ? ` (non-200: ${service.errors}/${bare.errors})` : "";
+  return `| ${load} | ${service.rps} | ${bare.rps} | ${ratio} | ${service.p50us} / ${service.p99us} | ${bare.p50us} / ${bare.p99us} | ${service.p50us - bare.p50us} / ${service.p99us - bare.p99us}${errors} |`;
 }
 
 function writeConfig(
@@ -239,11 +333,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts a server process with its output (the decision log) going to /dev/null, as to a log shipper. */
-async function startChild(args: string[], port: number, children: ChildProcess[]): Promise<number> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    stdio: ["ignore", "ignore", "inherit"],
-    cwd: ROOT,
-  });
+async function startChild(
+  args: string[],
+  port: number,
+  bench: Setup,
+  children: ChildProcess[],
+): Promise<number> {
+  const node = [process.execPath, "--import", "tsx", ...args];
+  const command = bench.serverCpu === undefined ? node : ["taskset", "-c", String(bench.serverCpu), ...node];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "ignore", "inherit"], cwd: ROOT });
   children.push(child);
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   await new Promise<void>((resolve, reject) =>

@@ -1,17 +1,21 @@
 /**
- * The warm path without the network: toCheckInput -> authorize -> toCheckResponse -> decision log line,
- * in one process, many times. What the service itself adds per Check, apart from gRPC.
+ * The warm path without the network: toCheckInput -> Gatekeeper.check (authorize, decision log line,
+ * metrics) -> encoded CheckResponse, in one process, many times. What the service itself adds per Check,
+ * apart from gRPC (which decodes the request for the bare server too).
  */
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { authorize } from "../src/authorize.js";
+import type { Gate } from "../src/authorize.js";
 import { createDemoPki } from "../src/demo/demo_pki.js";
 import { toCheckInput } from "../src/envoy/check_request.js";
-import { toCheckResponse } from "../src/envoy/check_response.js";
+import { EncodedResponses } from "../src/envoy/encoded_responses.js";
+import { loadProtos, preEncodedAuthorization } from "../src/envoy/protos.js";
 import type { WireCheckRequest } from "../src/envoy/wire.js";
-import { createLogger, logDecision } from "../src/log.js";
+import { Gatekeeper } from "../src/gatekeeper.js";
+import { createLogger } from "../src/log.js";
+import { GatekeeperMetrics } from "../src/ops/metrics.js";
 import { parsePolicy } from "../src/policy/policy.js";
 import { revocationDisabled } from "../src/revocation/revocation.js";
 import { peerOnlyForwarding } from "../src/source/forwarding.js";
@@ -24,7 +28,7 @@ export async function coreWarmPath(
   const pki = await createDemoPki();
   const now = (): Date => new Date();
   const { sources, serverName } = peerOnlyForwarding(16_384, 1000);
-  const gate = {
+  const gate: Gate = {
     policy: parsePolicy(
       readFileSync(join(import.meta.dirname, "../policies/berlin-group.yaml"), "utf8"),
       "bg.yaml",
@@ -64,12 +68,14 @@ export async function coreWarmPath(
       },
     },
   };
-  const settings = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
+  const responses = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
+  const metrics = new GatekeeperMetrics({ processMetrics: false });
+  const gatekeeper = new Gatekeeper({ gate, responses, mode: "enforce" }, { logger, metrics });
+  const encoded = new EncodedResponses(preEncodedAuthorization(loadProtos().authorization).encodeResponse);
   const once = async (): Promise<void> => {
     const input = toCheckInput(request);
-    const decision = await authorize(input, gate);
-    toCheckResponse(decision, input, settings);
-    logDecision(logger, input, decision, 1);
+    const outcome = await gatekeeper.check(input);
+    encoded.bytes(outcome.decision, input, outcome.responses);
   };
   for (let i = 0; i < 2000; i++) await once();
   const started = process.hrtime.bigint();

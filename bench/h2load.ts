@@ -2,67 +2,81 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LoadResult } from "./load.js";
 
 /** h2load (Debian nghttp2-client) is a C load generator: far less CPU per request than a grpc-js client. */
 export function h2loadAvailable(): boolean {
   return spawnSync("h2load", ["--version"]).status === 0;
 }
 
+export interface H2loadRun {
+  /** Where to send: the server's loopback port. */
+  readonly port: number;
+  /** One encoded CheckRequest, sent as every request. */
+  readonly message: Buffer;
+  /** Closed loop: this many requests outstanding at all times. */
+  readonly concurrency: number;
+  readonly seconds: number;
+  /** Open loop instead: this many requests per second in total, whatever the answers' latency. */
+  readonly rate?: number;
+  /** Pin h2load to this CPU (taskset), away from the server under test. */
+  readonly cpu?: number;
+}
+
+export interface Sample {
+  readonly rps: number;
+  readonly errors: number;
+  /** Per-request latency in µs (sorted). */
+  readonly latenciesUs: readonly number[];
+}
+
+const CONNECTIONS = 4;
+/** Streams per connection in open-loop mode: enough that the rate, not the stream limit, paces requests. */
+const OPEN_LOOP_STREAMS = 64;
+
 /**
  * Unary gRPC calls with h2load: the request file is one gRPC message (5-byte frame header + protobuf), sent
- * as POST with the gRPC content type; per-request latencies come from h2load's log file.
+ * as POST with the gRPC content type. Throughput is h2load's own figure (after a 1 s warm-up); latencies
+ * come from its per-request log.
  */
-export function runH2load(port: number, message: Buffer, concurrency: number, seconds: number): LoadResult {
+export function runH2load(run: H2loadRun): Sample {
   const dir = mkdtempSync(join(tmpdir(), "gk-h2load-"));
   try {
     const frame = Buffer.alloc(5);
-    frame.writeUInt32BE(message.length, 1);
+    frame.writeUInt32BE(run.message.length, 1);
     const data = join(dir, "request.bin");
-    writeFileSync(data, Buffer.concat([frame, message]));
+    writeFileSync(data, Buffer.concat([frame, run.message]));
     const log = join(dir, "log.tsv");
-    const connections = Math.min(4, concurrency);
-    const streams = Math.max(1, Math.round(concurrency / connections));
-    const run = spawnSync(
-      "h2load",
-      [
-        "-c",
-        String(connections),
-        "-m",
-        String(streams),
-        "-D",
-        String(seconds),
-        "--warm-up-time=1",
-        "-d",
-        data,
-        "-H",
-        "content-type: application/grpc",
-        "-H",
-        "te: trailers",
-        "--log-file",
-        log,
-        `http://127.0.0.1:${port}/envoy.service.auth.v3.Authorization/Check`,
-      ],
-      { encoding: "utf8" },
-    );
-    if (run.status !== 0) throw new Error(`h2load failed: ${run.stderr}`);
+    const h2load = [...shape(run), "-D", String(run.seconds), "--warm-up-time=1", "-d", data];
+    const args = [
+      ...h2load,
+      ...["-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", log],
+      `http://127.0.0.1:${run.port}/envoy.service.auth.v3.Authorization/Check`,
+    ];
+    const command =
+      run.cpu === undefined ? ["h2load", ...args] : ["taskset", "-c", String(run.cpu), "h2load", ...args];
+    const result = spawnSync(command[0]!, command.slice(1), { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`h2load failed: ${result.stderr}`);
+    const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(result.stdout)?.[1] ?? "0");
     const rows = readFileSync(log, "utf8")
       .trim()
       .split("\n")
       .map((line) => line.split("\t"));
-    const latencies = rows.map((row) => Number(row[2])).sort((a, b) => a - b);
-    const errors = rows.filter((row) => row[1] !== "200").length;
-    const at = (q: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
     return {
-      concurrency: connections * streams,
-      requests: latencies.length,
-      errors,
-      rps: Math.round(latencies.length / seconds),
-      p50us: Math.round(at(0.5)),
-      p99us: Math.round(at(0.99)),
+      rps,
+      errors: rows.filter((row) => row[1] !== "200").length,
+      latenciesUs: rows.map((row) => Number(row[2])).sort((a, b) => a - b),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function shape(run: H2loadRun): string[] {
+  if (run.rate !== undefined) {
+    const perConnection = Math.max(1, Math.round(run.rate / CONNECTIONS));
+    return ["-c", String(CONNECTIONS), "-m", String(OPEN_LOOP_STREAMS), `--rps=${perConnection}`];
+  }
+  const connections = Math.min(CONNECTIONS, run.concurrency);
+  const streams = Math.max(1, Math.round(run.concurrency / connections));
+  return ["-c", String(connections), "-m", String(streams)];
 }

@@ -1,15 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
-
-export interface LoadResult {
-  readonly concurrency: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly rps: number;
-  readonly p50us: number;
-  readonly p99us: number;
-}
+import type { Sample } from "./h2load.js";
 
 type Check = (request: unknown, cb: (error: grpc.ServiceError | null) => void) => void;
 
@@ -19,7 +11,7 @@ export async function runLoad(
   requests: readonly unknown[],
   concurrency: number,
   durationMs: number,
-): Promise<LoadResult> {
+): Promise<Sample> {
   const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
@@ -56,14 +48,5 @@ export async function runLoad(
   const elapsed = performance.now() - started;
   for (const client of clients) client.close();
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return {
-    concurrency,
-    requests: latencies.length,
-    errors,
-    rps: Math.round((latencies.length / elapsed) * 1000),
-    p50us: Math.round(at(0.5)),
-    p99us: Math.round(at(0.99)),
-  };
+  return { rps: Math.round((latencies.length / elapsed) * 1000), errors, latenciesUs: latencies };
 }

@@ -1,6 +1,7 @@
 import type { CheckInput } from "../check_input.js";
 import { errorBody, httpStatus } from "../decision/berlin_group.js";
 import type { Allow, Decision, Deny } from "../decision/decision.js";
+import type { HeaderList } from "../decision/identity.js";
 import { upstreamHeaders } from "../decision/upstream_headers.js";
 import type { WireCheckResponse, WireHeaderValueOption, WireStruct, WireStructValue } from "./wire.js";
 
@@ -81,6 +82,14 @@ function spoofedHeaders(input: CheckInput, prefix: string, set: readonly WireHea
     if (name.startsWith(prefix) && !set.some((option) => option.header.key === name)) remove.push(name);
   }
   return remove;
+}
+
+/** Whether the client sent a header under our prefix that an allow with `headers` would not overwrite. */
+export function hasSpoofedHeaders(input: CheckInput, prefix: string, headers: HeaderList): boolean {
+  for (const name of input.headers.keys()) {
+    if (name.startsWith(prefix) && !headers.some(([key]) => key === name)) return true;
+  }
+  return false;
 }
 
 function overwrite(key: string, value: string): WireHeaderValueOption {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { PROJECT_ROOT } from "../project_root.js";
+import type { WireCheckResponse } from "./wire.js";
 
 export const PROTO_DIR = join(PROJECT_ROOT, "proto");
 
@@ -19,6 +20,12 @@ export interface LoadedProtos {
   readonly health: grpc.ServiceDefinition;
 }
 
+/** Check whose handler answers with bytes it encoded itself (so it can reuse them), and that encoder. */
+export interface PreEncodedAuthorization {
+  readonly service: grpc.ServiceDefinition;
+  readonly encodeResponse: (response: WireCheckResponse) => Buffer;
+}
+
 export function loadProtos(): LoadedProtos {
   const definition = protoLoader.loadSync(
     ["envoy/service/auth/v3/external_auth.proto", "grpc/health/v1/health.proto"],
@@ -28,6 +35,21 @@ export function loadProtos(): LoadedProtos {
   return {
     authorization: serviceOf(pkg, "envoy.service.auth.v3.Authorization"),
     health: serviceOf(pkg, "grpc.health.v1.Health"),
+  };
+}
+
+/**
+ * The Authorization service with Check's response serializer replaced by a pass-through: the handler hands
+ * grpc-js finished CheckResponse bytes, made with the proto's own serializer (`encodeResponse`).
+ */
+export function preEncodedAuthorization(authorization: grpc.ServiceDefinition): PreEncodedAuthorization {
+  const check = authorization.Check;
+  if (check === undefined) throw new Error("proto service Authorization has no Check method");
+  const encodeResponse = (response: WireCheckResponse): Buffer => check.responseSerialize(response);
+  const passThrough = (bytes: Buffer): Buffer => bytes;
+  return {
+    service: { ...authorization, Check: { ...check, responseSerialize: passThrough } },
+    encodeResponse,
   };
 }
 

@@ -2,9 +2,9 @@ import * as grpc from "@grpc/grpc-js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
 import { toCheckInput } from "./check_request.js";
-import { toCheckResponse } from "./check_response.js";
-import { loadProtos } from "./protos.js";
-import type { WireCheckRequest, WireCheckResponse } from "./wire.js";
+import { EncodedResponses } from "./encoded_responses.js";
+import { loadProtos, preEncodedAuthorization } from "./protos.js";
+import type { WireCheckRequest } from "./wire.js";
 
 const SERVING = 1;
 const NOT_SERVING = 2;
@@ -22,9 +22,13 @@ export class AuthorizationServer {
   private serving = true;
   private readonly watchers = new Set<grpc.ServerWritableStream<{ service?: string }, { status: number }>>();
 
+  private readonly responses: EncodedResponses;
+
   constructor(private readonly options: ServerOptions) {
     const protos = loadProtos();
-    this.server.addService(protos.authorization, { Check: this.check });
+    const authorization = preEncodedAuthorization(protos.authorization);
+    this.responses = new EncodedResponses(authorization.encodeResponse);
+    this.server.addService(authorization.service, { Check: this.check });
     this.server.addService(protos.health, { Check: this.healthCheck, Watch: this.healthWatch });
   }
 
@@ -61,12 +65,12 @@ export class AuthorizationServer {
   }
 
   private readonly check = (
-    call: grpc.ServerUnaryCall<WireCheckRequest, WireCheckResponse>,
-    callback: grpc.sendUnaryData<WireCheckResponse>,
+    call: grpc.ServerUnaryCall<WireCheckRequest, Buffer>,
+    callback: grpc.sendUnaryData<Buffer>,
   ): void => {
     const input = toCheckInput(call.request);
     this.options.gatekeeper.check(input).then(
-      ({ decision, responses }) => callback(null, toCheckResponse(decision, input, responses)),
+      ({ decision, responses }) => callback(null, this.responses.bytes(decision, input, responses)),
       (error: unknown) => {
         // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
         // (failure_mode_allow: false -> deny), and say so loudly.

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { ok, type Result } from "../../src/result.js";
+import { DecodedValues } from "../../src/source/decoded_values.js";
+
+/** A decoder that says which value it decoded and counts its calls. */
+function counting(): { decode: (encoded: string) => Result<string>; calls: () => number } {
+  let calls = 0;
+  return {
+    decode: (encoded) => {
+      calls++;
+      return ok(`decoded:${encoded.slice(0, 8)}`);
+    },
+    calls: () => calls,
+  };
+}
+
+describe("decoded values, remembered by their encoded form", () => {
+  const tail = "%2B".repeat(100); // longer than the lookup key taken from the end of a value
+
+  it("decodes a returning value once, and hands back the very same result", () => {
+    const values = new DecodedValues<string>(10);
+    const decoder = counting();
+    const first = values.get(`AAAAAAAA${tail}`, decoder.decode);
+    const second = values.get(`AAAAAAAA${tail}`, decoder.decode);
+    expect(second).toBe(first);
+    expect(decoder.calls()).toBe(1);
+  });
+
+  it("never confuses two values that end alike: each gets its own decoding", () => {
+    const values = new DecodedValues<string>(10);
+    const decoder = counting();
+    for (let round = 0; round < 3; round++) {
+      expect(values.get(`AAAAAAAA${tail}`, decoder.decode)).toEqual(ok("decoded:AAAAAAAA"));
+      expect(values.get(`BBBBBBBB${tail}`, decoder.decode)).toEqual(ok("decoded:BBBBBBBB"));
+    }
+    // They share a slot, so alternating between them decodes each time: slower, never wrong.
+    expect(decoder.calls()).toBe(6);
+  });
+
+  it("keeps short values whole as their own key", () => {
+    const values = new DecodedValues<string>(10);
+    const decoder = counting();
+    expect(values.get("short-1", decoder.decode)).toEqual(ok("decoded:short-1"));
+    expect(values.get("short-2", decoder.decode)).toEqual(ok("decoded:short-2"));
+    values.get("short-1", decoder.decode);
+    expect(decoder.calls()).toBe(2);
+  });
+});
