@@ -39,7 +39,6 @@ export async function coreWarmPath(
       headerPrefix: "x-tpp-",
       maxEntries: 1000,
       denialTtlMs: 60_000,
-      now,
     }),
     revocation: revocationDisabled,
     sources,

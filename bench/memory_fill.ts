@@ -34,7 +34,6 @@ async function main(): Promise<void> {
     headerPrefix: "x-tpp-",
     maxEntries,
     denialTtlMs: 60_000,
-    now,
   });
   global.gc?.();
   const before = process.memoryUsage().rss;
@@ -53,7 +52,7 @@ async function main(): Promise<void> {
       contextExtensions: {},
     };
     const presented = peers.read(input);
-    if (presented?.ok && (await verified.verify(presented.value)).ok) allowed++;
+    if (presented?.ok && (await verified.verify(presented.value, now())).ok) allowed++;
   }
   global.gc?.();
   const after = process.memoryUsage();

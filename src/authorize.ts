@@ -40,9 +40,9 @@ export interface Known {
 /**
  * The pipeline: path -> SNI -> route -> certificate -> QWAC + chain -> revocation -> roles. Certificate
  * problems are reported before route problems so an unauthenticated caller learns nothing about the route
- * table.
+ * table. Every step judges time against the one instant `now`, read once per Check.
  */
-export async function authorize(input: CheckInput, gate: Gate): Promise<Decision> {
+export async function authorize(input: CheckInput, gate: Gate, now: Date = gate.now()): Promise<Decision> {
   const path = safePath(input.rawPath);
   if (!path.ok) return denied(path.denial, {});
   // The connection asked for a server this listener does not serve: nothing else about it matters.
@@ -56,16 +56,16 @@ export async function authorize(input: CheckInput, gate: Gate): Promise<Decision
     route: route !== undefined && "kind" in route ? route : undefined,
   };
 
-  const presented = gate.sources.read(input, gate.now());
+  const presented = gate.sources.read(input, now);
   if (presented === undefined) return denied({ reason: "CERT_MISSING" }, known);
   if (!presented.ok) return denied(presented.denial, known);
-  const verified = await gate.certificates.verify(presented.value);
+  const verified = await gate.certificates.verify(presented.value, now);
   const via = presented.value.via;
   // Fields spelled out, not spread: `{ ...known }` took a slow generic copy, the costliest line of a warm Check.
   if (!verified.ok) return denied(verified.denial, { path: known.path, route: known.route, via });
   const { identity: tpp, headers } = verified.value;
 
-  const revocation = await gate.revocation.check(verified.value.revocation, gate.now());
+  const revocation = await gate.revocation.check(verified.value.revocation, now);
   const checked: Known = { path: known.path, route: known.route, via, tpp, headers, revocation };
   const revoked = revocationDenial(revocation);
   if (revoked !== undefined) return denied(revoked, checked);

@@ -67,11 +67,12 @@ export class Gatekeeper {
   }
 
   async check(input: CheckInput): Promise<Outcome> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const snapshot = this.snapshot;
-    const decision = applyDryRun(await authorize(input, snapshot.gate), snapshot.mode === "dry-run");
-    const micros = Number((process.hrtime.bigint() - started) / 1000n);
-    this.record(input, decision, micros, snapshot);
+    const now = snapshot.gate.now();
+    const decision = applyDryRun(await authorize(input, snapshot.gate, now), snapshot.mode === "dry-run");
+    const micros = Math.round((performance.now() - started) * 1000);
+    this.record(input, decision, micros, now);
     return { decision, responses: snapshot.responses };
   }
 
@@ -82,15 +83,15 @@ export class Gatekeeper {
   refuse(input: CheckInput, denial: Denial): Outcome {
     const snapshot = this.snapshot;
     const decision = denied(denial);
-    this.record(input, decision, 0, snapshot);
+    this.record(input, decision, 0, snapshot.gate.now());
     return { decision, responses: snapshot.responses };
   }
 
-  private record(input: CheckInput, decision: Decision, micros: number, snapshot: Snapshot): void {
+  private record(input: CheckInput, decision: Decision, micros: number, now: Date): void {
     logDecision(this.deps.logger, input, decision, micros);
     const wouldDeny = decision.allowed ? decision.wouldDeny?.reason : undefined;
     this.deps.metrics?.decision(decision, micros / 1_000_000, wouldDeny);
-    if (decision.tpp !== undefined) this.deps.expiry?.seen(decision.tpp, snapshot.gate.now().getTime());
+    if (decision.tpp !== undefined) this.deps.expiry?.seen(decision.tpp, now.getTime());
     this.deps.audit?.write(input, decision);
   }
 }

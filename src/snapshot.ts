@@ -68,7 +68,6 @@ export function loadSnapshot(
           headerPrefix: config.headers.prefix,
           maxEntries: config.cache.certificates,
           denialTtlMs: config.cache.denialTtlSeconds * 1000,
-          now: deps.now,
           ...(deps.onCertificateLookup === undefined ? {} : { onLookup: deps.onCertificateLookup }),
         }),
     revocation: sameRevocation

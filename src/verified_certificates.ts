@@ -31,7 +31,6 @@ export interface VerifiedCertificatesOptions {
   readonly maxEntries: number;
   /** How long a failed verification is remembered, so a bad certificate is not re-verified per request. */
   readonly denialTtlMs: number;
-  readonly now: () => Date;
   readonly onLookup?: (hit: boolean) => void;
 }
 
@@ -52,21 +51,23 @@ export class VerifiedCertificates {
     return this.cache.size;
   }
 
-  /** Returns the cached verdict when fresh, otherwise verifies once (concurrent callers share the work). */
-  async verify(presented: PresentedCertificate): Promise<Result<VerifiedCertificate>> {
-    const nowMs = this.options.now().getTime();
+  /**
+   * Returns the cached verdict when fresh at `now`, otherwise verifies once (concurrent callers share the
+   * work).
+   */
+  async verify(presented: PresentedCertificate, now: Date): Promise<Result<VerifiedCertificate>> {
     const cached = this.cache.get(presented.cacheKey);
-    const hit = cached !== undefined && isFresh(cached, nowMs);
+    const hit = cached !== undefined && isFresh(cached, now.getTime());
     this.options.onLookup?.(hit);
     if (hit) return toResult(cached);
-    const entry = await this.verifyOnce(presented);
+    const entry = await this.verifyOnce(presented, now);
     return toResult(entry);
   }
 
-  private verifyOnce(presented: PresentedCertificate): Promise<Entry> {
+  private verifyOnce(presented: PresentedCertificate, now: Date): Promise<Entry> {
     const inFlight = this.pending.get(presented.cacheKey);
     if (inFlight !== undefined) return inFlight;
-    const work = this.verifyCold(presented)
+    const work = this.verifyCold(presented, now)
       .then((entry) => {
         this.cache.set(presented.cacheKey, entry);
         return entry;
@@ -81,8 +82,7 @@ export class VerifiedCertificates {
    * access) becomes a cached CERT_MALFORMED: a hostile certificate is refused like any other bad one,
    * never an RPC error, and not parsed again on every request.
    */
-  private async verifyCold(presented: PresentedCertificate): Promise<Entry> {
-    const now = this.options.now();
+  private async verifyCold(presented: PresentedCertificate, now: Date): Promise<Entry> {
     const denied = (denial: Denial): Entry => ({ denial, untilMs: now.getTime() + this.options.denialTtlMs });
     try {
       return await this.verifyParsed(presented, now, denied);

@@ -10,14 +10,13 @@ beforeAll(async () => {
   pki = await createDemoPki();
 });
 
-function cacheAt(clock: { now: Date }, maxEntries = 100): VerifiedCertificates {
+function cacheOf(maxEntries = 100): VerifiedCertificates {
   return new VerifiedCertificates({
     trust: trustStoreFromCertificates([pki.root.cert], [pki.intermediate.cert]),
     qwac: { acceptEseal: false },
     headerPrefix: "x-tpp-",
     maxEntries,
     denialTtlMs: 60_000,
-    now: () => clock.now,
   });
 }
 
@@ -25,17 +24,17 @@ const der = (name: keyof DemoPki["tpps"]) => Buffer.from(pki.tpps[name].cert.raw
 
 describe("the parse + chain cache", () => {
   it("answers a repeat from the cache: the very same verified object, not a re-verification", async () => {
-    const cache = cacheAt({ now: new Date() });
-    const first = await cache.verify(presented(der("tpp-ai"), "peer"));
-    const second = await cache.verify(presented(der("tpp-ai"), "peer"));
+    const cache = cacheOf();
+    const first = await cache.verify(presented(der("tpp-ai"), "peer"), new Date());
+    const second = await cache.verify(presented(der("tpp-ai"), "peer"), new Date());
     expect(first.ok && second.ok).toBe(true);
     if (first.ok && second.ok) expect(second.value).toBe(first.value);
   });
 
   it("verifies a certificate once however many Checks ask for it at the same time", async () => {
-    const cache = cacheAt({ now: new Date() });
+    const cache = cacheOf();
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => cache.verify(presented(der("tpp-pi"), "peer"))),
+      Array.from({ length: 50 }, () => cache.verify(presented(der("tpp-pi"), "peer"), new Date())),
     );
     const objects = new Set(results.map((result) => (result.ok ? result.value : undefined)));
     expect(objects.size).toBe(1);
@@ -43,9 +42,9 @@ describe("the parse + chain cache", () => {
   });
 
   it("is bounded in entries", async () => {
-    const cache = cacheAt({ now: new Date() }, 2);
+    const cache = cacheOf(2);
     for (const name of ["tpp-ai", "tpp-pi", "tpp-ic", "tpp-all"] as const)
-      await cache.verify(presented(der(name), "peer"));
+      await cache.verify(presented(der(name), "peer"), new Date());
     expect(cache.size).toBe(2);
   });
 
@@ -58,11 +57,11 @@ describe("the parse + chain cache", () => {
       qc: { psd2: { roles: psd2Roles("PSP_AI"), ncaName: "ACPR", ncaId: "FR-ACPR" } },
     });
     const clock = { now: new Date() };
-    const cache = cacheAt(clock);
+    const cache = cacheOf();
     const cert = presented(Buffer.from(shortLived.cert.rawData), "peer");
-    expect((await cache.verify(cert)).ok).toBe(true);
+    expect((await cache.verify(cert, clock.now)).ok).toBe(true);
     clock.now = new Date(notAfter.getTime() + 1000);
-    const later = await cache.verify(cert);
+    const later = await cache.verify(cert, clock.now);
     expect(later.ok).toBe(false);
     if (!later.ok) expect(later.denial.reason).toBe("CERT_EXPIRED");
   });
@@ -76,11 +75,11 @@ describe("the parse + chain cache", () => {
       qc: { psd2: { roles: psd2Roles("PSP_AI"), ncaName: "ACPR", ncaId: "FR-ACPR" } },
     });
     const clock = { now: new Date() };
-    const cache = cacheAt(clock);
+    const cache = cacheOf();
     const cert = presented(Buffer.from(future.cert.rawData), "peer");
-    const early = await cache.verify(cert);
+    const early = await cache.verify(cert, clock.now);
     expect(early.ok ? "ok" : early.denial.reason).toBe("CERT_NOT_YET_VALID");
     clock.now = new Date(notBefore.getTime() + 61_000);
-    expect((await cache.verify(cert)).ok).toBe(true);
+    expect((await cache.verify(cert, clock.now)).ok).toBe(true);
   });
 });

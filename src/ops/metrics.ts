@@ -2,21 +2,25 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { Decision } from "../decision/decision.js";
 import { DENY_REASONS, type DenyReason } from "../reasons.js";
 import type { RevocationEvent } from "../revocation/events.js";
+import { Tally, type TallySlot } from "./tally.js";
 
 type Verdict = "allow" | "deny" | "dry-run";
 
 /**
  * The service's Prometheus metrics on their own registry. Every label comes from a closed set (the deny
  * reasons, revocation outcomes) or a bounded one (recently seen TPPs, capped), so a hostile client cannot
- * grow the series count. Hot-path children are bound once, so recording is a property increment.
+ * grow the series count. The per-Check counters go through a Tally (slots made once, counts handed to
+ * prom-client at scrape time), so recording a decision is a few number increments.
  */
 export class GatekeeperMetrics {
   readonly registry = new Registry();
-  private readonly decisions = new Counter({
+  private readonly decisionTally = new Tally(() => this.decisions);
+  private readonly decisions: Counter<string> = new Counter({
     name: "gatekeeper_decisions_total",
     help: "Check decisions by decision and reason (reason is empty on allow).",
     labelNames: ["decision", "reason"] as const,
     registers: [this.registry],
+    collect: () => this.decisionTally.flush(),
   });
   private readonly duration = new Histogram({
     name: "gatekeeper_check_duration_seconds",
@@ -24,16 +28,22 @@ export class GatekeeperMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5],
     registers: [this.registry],
   });
-  private readonly cacheHits = new Counter({
+  private readonly cacheHitTally = new Tally(() => this.cacheHits);
+  private readonly cacheHits: Counter<string> = new Counter({
     name: "gatekeeper_certificate_cache_hits_total",
     help: "Checks answered from the certificate (parse + chain) cache.",
     registers: [this.registry],
+    collect: () => this.cacheHitTally.flush(),
   });
-  private readonly cacheMisses = new Counter({
+  private readonly cacheMissTally = new Tally(() => this.cacheMisses);
+  private readonly cacheMisses: Counter<string> = new Counter({
     name: "gatekeeper_certificate_cache_misses_total",
     help: "Checks that had to parse and verify a certificate.",
     registers: [this.registry],
+    collect: () => this.cacheMissTally.flush(),
   });
+  private readonly cacheHit = this.cacheHitTally.slot();
+  private readonly cacheMiss = this.cacheMissTally.slot();
   private readonly revocationRequests = new Counter({
     name: "gatekeeper_revocation_requests_total",
     help: "OCSP / CRL fetches by source and outcome (answer = fetched and verified).",
@@ -82,22 +92,25 @@ export class GatekeeperMetrics {
     help: "Unix time of the last configuration set that loaded successfully.",
     registers: [this.registry],
   });
-  private readonly tppDecisions = new Counter({
+  private readonly tppTally = new Tally(() => this.tppDecisions);
+  private readonly tppDecisions: Counter<string> = new Counter({
     name: "gatekeeper_tpp_decisions_total",
     help: "Decisions per TPP organisation id (bounded to recently seen TPPs).",
     labelNames: ["tpp_id", "decision"] as const,
     registers: [this.registry],
+    collect: () => this.tppTally.flush(),
   });
-  private readonly byReason: Record<DenyReason, Counter.Internal>;
-  private readonly dryRunByReason: Record<DenyReason, Counter.Internal>;
-  private readonly allows: Counter.Internal;
+  /** Slots per TPP id; an entry goes when the TPP leaves the bounded recently-seen set (forgetTpp). */
+  private readonly tppSlots = new Map<string, Record<Verdict, TallySlot>>();
+  private readonly allows = this.decisionTally.slot({ decision: "allow", reason: "" });
+  private readonly byReason = slots((reason) => this.decisionTally.slot({ decision: "deny", reason }));
+  private readonly dryRunByReason = slots((reason) =>
+    this.decisionTally.slot({ decision: "dry-run", reason }),
+  );
 
   constructor(options: { readonly processMetrics: boolean }) {
     if (options.processMetrics)
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
-    this.allows = this.decisions.labels("allow", "");
-    this.byReason = bind((reason) => this.decisions.labels("deny", reason));
-    this.dryRunByReason = bind((reason) => this.decisions.labels("dry-run", reason));
   }
 
   /** Registers a gauge read at scrape time (e.g. a cache's size). */
@@ -115,22 +128,36 @@ export class GatekeeperMetrics {
   decision(decision: Decision, seconds: number, dryRunReason: DenyReason | undefined): void {
     this.duration.observe(seconds);
     const verdict: Verdict = decision.allowed ? (dryRunReason === undefined ? "allow" : "dry-run") : "deny";
-    if (verdict === "allow") this.allows.inc();
-    else if (verdict === "dry-run") this.dryRunByReason[dryRunReason!].inc();
-    else if (!decision.allowed) this.byReason[decision.reason].inc();
+    if (verdict === "allow") this.decisionTally.add(this.allows);
+    else if (verdict === "dry-run") this.decisionTally.add(this.dryRunByReason[dryRunReason!]);
+    else if (!decision.allowed) this.decisionTally.add(this.byReason[decision.reason]);
     if (decision.tpp !== undefined)
-      this.tppDecisions.labels(decision.tpp.organizationIdentifier, verdict).inc();
+      this.tppTally.add(this.tppSlot(decision.tpp.organizationIdentifier)[verdict]);
+  }
+
+  private tppSlot(tppId: string): Record<Verdict, TallySlot> {
+    let known = this.tppSlots.get(tppId);
+    if (known === undefined) {
+      const slot = (decision: Verdict) => this.tppTally.slot({ tpp_id: tppId, decision });
+      known = { allow: slot("allow"), deny: slot("deny"), "dry-run": slot("dry-run") };
+      this.tppSlots.set(tppId, known);
+    }
+    return known;
   }
 
   /** Called when a TPP drops out of the bounded recently-seen set, so its series go away too. */
   forgetTpp(tppId: string, certSha256: string, lastOfTpp: boolean): void {
     this.tppExpiry.remove(tppId, certSha256);
     if (!lastOfTpp) return;
+    const known = this.tppSlots.get(tppId);
+    if (known !== undefined) for (const slot of Object.values(known)) this.tppTally.discard(slot);
+    this.tppSlots.delete(tppId);
     for (const verdict of ["allow", "deny", "dry-run"] as const) this.tppDecisions.remove(tppId, verdict);
   }
 
   certificateCache(hit: boolean): void {
-    (hit ? this.cacheHits : this.cacheMisses).inc();
+    if (hit) this.cacheHitTally.add(this.cacheHit);
+    else this.cacheMissTally.add(this.cacheMiss);
   }
 
   revocation(event: RevocationEvent): void {
@@ -154,9 +181,9 @@ export class GatekeeperMetrics {
   }
 }
 
-function bind(make: (reason: DenyReason) => Counter.Internal) {
+function slots(make: (reason: DenyReason) => TallySlot): Record<DenyReason, TallySlot> {
   return Object.fromEntries(DENY_REASONS.map((reason) => [reason, make(reason)])) as Record<
     DenyReason,
-    Counter.Internal
+    TallySlot
   >;
 }

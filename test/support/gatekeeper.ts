@@ -66,7 +66,6 @@ export function createGatekeeper(options: GatekeeperOptions): { gatekeeper: Gate
       headerPrefix: prefix,
       maxEntries: 1000,
       denialTtlMs: 0,
-      now,
     }),
     revocation: options.revocation ?? revocationDisabled,
     sources: forwarding.sources,

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../../src/decision/decision.js";
+import type { TppIdentity } from "../../src/decision/identity.js";
+import { GatekeeperMetrics } from "../../src/ops/metrics.js";
+
+function tpp(organizationIdentifier: string): TppIdentity {
+  return {
+    organizationIdentifier,
+    organizationName: undefined,
+    roles: ["PSP_AI"],
+    unknownRoleOids: [],
+    ncaId: "FR-ACPR",
+    ncaName: "ACPR",
+    certSha256: "00".repeat(32),
+    certSerial: "01",
+    certNotAfter: "2030-01-01T00:00:00.000Z",
+  };
+}
+
+const allow = (identity: TppIdentity): Decision => ({
+  allowed: true,
+  route: { kind: "roles", ruleId: "r", anyOf: ["PSP_AI"], mode: "enforce" },
+  tpp: identity,
+  identityHeaders: [],
+  revocation: undefined,
+  certificateVia: "peer",
+  path: "/v1/accounts",
+  wouldDeny: undefined,
+});
+
+const deny = (identity: TppIdentity | undefined): Decision => ({
+  allowed: false,
+  reason: identity === undefined ? "CERT_MISSING" : "ROLE_NOT_ALLOWED",
+  detail: undefined,
+  route: undefined,
+  tpp: identity,
+  identityHeaders: [],
+  revocation: undefined,
+  certificateVia: undefined,
+  path: "/v1/payments/sepa",
+});
+
+describe("decision metrics, counted in slots and handed to Prometheus at scrape time", () => {
+  it("exposes every decision counted since the last scrape, and keeps counting after it", async () => {
+    const metrics = new GatekeeperMetrics({ processMetrics: false });
+    const a = tpp("PSDFR-ACPR-1");
+    for (let i = 0; i < 3; i++) metrics.decision(allow(a), 0.0001, undefined);
+    metrics.decision(deny(a), 0.0001, undefined);
+    metrics.decision(deny(undefined), 0.0001, undefined);
+    metrics.certificateCache(true);
+    let body = await metrics.registry.metrics();
+    expect(body).toContain('gatekeeper_decisions_total{decision="allow",reason=""} 3');
+    expect(body).toContain('gatekeeper_decisions_total{decision="deny",reason="ROLE_NOT_ALLOWED"} 1');
+    expect(body).toContain('gatekeeper_decisions_total{decision="deny",reason="CERT_MISSING"} 1');
+    expect(body).toContain('gatekeeper_tpp_decisions_total{tpp_id="PSDFR-ACPR-1",decision="allow"} 3');
+    expect(body).toContain("gatekeeper_certificate_cache_hits_total 1");
+    expect(body).toContain("gatekeeper_check_duration_seconds_count 5");
+
+    metrics.decision(allow(a), 0.0001, undefined);
+    body = await metrics.registry.metrics();
+    expect(body).toContain('gatekeeper_decisions_total{decision="allow",reason=""} 4');
+    expect(body).toContain('gatekeeper_tpp_decisions_total{tpp_id="PSDFR-ACPR-1",decision="allow"} 4');
+  });
+
+  it("drops a forgotten TPP's series, including counts not yet scraped, and starts afresh if it returns", async () => {
+    const metrics = new GatekeeperMetrics({ processMetrics: false });
+    const a = tpp("PSDFR-ACPR-2");
+    metrics.decision(allow(a), 0.0001, undefined);
+    await metrics.registry.metrics();
+    metrics.decision(allow(a), 0.0001, undefined);
+    metrics.forgetTpp("PSDFR-ACPR-2", a.certSha256, true);
+    let body = await metrics.registry.metrics();
+    expect(body).not.toContain('tpp_id="PSDFR-ACPR-2"');
+    expect(body).toContain('gatekeeper_decisions_total{decision="allow",reason=""} 2');
+
+    metrics.decision(allow(a), 0.0001, undefined);
+    body = await metrics.registry.metrics();
+    expect(body).toContain('gatekeeper_tpp_decisions_total{tpp_id="PSDFR-ACPR-2",decision="allow"} 1');
+  });
+});
