@@ -40,13 +40,16 @@ export interface VerifiedCrl {
   readonly nextUpdate: Date | undefined;
   /** Keyed by `normaliseSerialHex` of the revoked serial. */
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
+  /**
+   * The distribution point URIs its issuingDistributionPoint names: it answers only for certificates
+   * whose CRL distribution points include one of them. Empty: every certificate of the issuer.
+   */
+  readonly scope: readonly string[];
 }
 
 export interface CrlVerifyOptions {
   /** The CA that issued the certificate being checked: it must have issued and signed the CRL. */
   readonly issuer: X509Certificate;
-  /** Where the CRL came from: a CRL scoped to other distribution points is not an answer for this one. */
-  readonly url: string;
   readonly now: Date;
   readonly clockSkewMs: number;
 }
@@ -89,11 +92,27 @@ async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Prom
   if (!facts.ok || (keyUsage !== undefined && (keyUsage & KeyUsageFlags.cRLSign) === 0)) {
     return failed("unauthorised-signer", "the CRL issuer's key usage does not include cRLSign");
   }
-  const scope = checkScope(crl, options.url);
+  const scope = readScope(crl);
   if (!scope.ok) return scope;
   const window = checkTimeWindow(crl, options);
   if (!window.ok) return window;
-  return indexEntries(crl);
+  return indexEntries(crl, scope.value);
+}
+
+/**
+ * Whether a verified CRL answers for a certificate with these CRL distribution points (RFC 5280 6.3.3
+ * (b)(2)(i)): a CRL scoped by its issuingDistributionPoint to other points is another partition's, validly
+ * signed and silent about this certificate. Judged against the certificate's own distribution points, not
+ * the URL the CRL was fetched from, so a configured mirror (`crlUrl`) serves the same CRL.
+ */
+export function coversCertificate(crl: VerifiedCrl, distributionPoints: readonly string[]): Outcome<true> {
+  if (crl.scope.length === 0 || crl.scope.some((uri) => distributionPoints.includes(uri)))
+    return success(true);
+  const points = distributionPoints.length === 0 ? "it names none" : distributionPoints.join(", ");
+  return failed(
+    "unsupported",
+    `the CRL is scoped to ${crl.scope.join(", ")}, not to the certificate's distribution points (${points})`,
+  );
 }
 
 /** The revocation state of one serial: a Map lookup. */
@@ -107,17 +126,18 @@ function isPem(bytes: Uint8Array): boolean {
 
 /**
  * Only a complete CRL for every reason and for end-entity certificates can say "not revoked": delta CRLs
- * (critical deltaCRLIndicator), indirect or partitioned CRLs and any other unknown critical extension
- * are refused (RFC 5280 5.2, 6.3.3).
+ * (critical deltaCRLIndicator), indirect CRLs, CRLs limited to some reasons or certificate types and any
+ * other unknown critical extension are refused (RFC 5280 5.2, 6.3.3). A CRL limited to distribution points
+ * is kept with that scope, which `coversCertificate` checks for each certificate.
  */
-function checkScope(crl: X509Crl, url: string): Outcome<true> {
+function readScope(crl: X509Crl): Outcome<readonly string[]> {
   for (const extension of crl.extensions) {
     if (extension.critical && !CRL_EXTENSIONS.has(extension.type)) {
       return failed("unsupported", `critical CRL extension ${extension.type}`);
     }
   }
   const idpExtension = crl.getExtension(ID_CE_ISSUING_DISTRIBUTION_POINT);
-  if (idpExtension === null) return success(true);
+  if (idpExtension === null) return success([]);
   let idp: IssuingDistributionPoint;
   try {
     idp = AsnConvert.parse(idpExtension.value, IssuingDistributionPoint);
@@ -127,14 +147,16 @@ function checkScope(crl: X509Crl, url: string): Outcome<true> {
   if (idp.indirectCRL || idp.onlyContainsCACerts || idp.onlyContainsAttributeCerts || idp.onlySomeReasons) {
     return failed("unsupported", "the CRL covers only part of the certificates or reasons");
   }
-  const scopeUrls = (idp.distributionPoint?.fullName ?? []).flatMap(
-    (name) => name.uniformResourceIdentifier ?? [],
-  );
-  if (scopeUrls.length > 0 && !scopeUrls.includes(url)) {
-    // RFC 5280 6.3.3 (b)(2)(i): another partition's CRL, validly signed, would not list this certificate.
-    return failed("unsupported", `the CRL is scoped to ${scopeUrls.join(", ")}, not ${url}`);
+  const names = idp.distributionPoint;
+  if (names !== undefined && names.fullName === undefined) {
+    // nameRelativeToCRLIssuer: a scope this service cannot compare with a certificate's URIs.
+    return failed("unsupported", "issuingDistributionPoint names a relative distribution point");
   }
-  return success(true);
+  const uris = (names?.fullName ?? []).flatMap((name) => name.uniformResourceIdentifier ?? []);
+  if (names?.fullName !== undefined && uris.length === 0) {
+    return failed("unsupported", "issuingDistributionPoint names no URI distribution point");
+  }
+  return success(uris);
 }
 
 function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true> {
@@ -151,7 +173,7 @@ function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true>
   return success(true);
 }
 
-function indexEntries(crl: X509Crl): Outcome<VerifiedCrl> {
+function indexEntries(crl: X509Crl, scope: readonly string[]): Outcome<VerifiedCrl> {
   const revoked = new Map<string, RevokedEntry>();
   try {
     for (const entry of crl.entries) {
@@ -168,5 +190,5 @@ function indexEntries(crl: X509Crl): Outcome<VerifiedCrl> {
   } catch (error) {
     return failed("malformed", `CRL entries: ${String(error)}`);
   }
-  return success({ thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, revoked });
+  return success({ thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, revoked, scope });
 }

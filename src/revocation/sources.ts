@@ -4,7 +4,7 @@ import type { X509Certificate } from "@peculiar/x509";
 import { LRUCache } from "lru-cache";
 import { lifetimeOf, SingleFlight, type TtlSettings, type VerifiedAnswer } from "./cache.js";
 import type { IssuerPolicy, RevocationConfig } from "./config.js";
-import { lookupSerial, type VerifiedCrl, verifyCrl } from "./crl.js";
+import { coversCertificate, lookupSerial, type VerifiedCrl, verifyCrl } from "./crl.js";
 import type { RevocationEvent } from "./events.js";
 import { failed, type Outcome, type RevocationFailure, success } from "./failure.js";
 import { type BytesRequest, type FetchFunction, fetchBytes } from "./http_fetch.js";
@@ -153,7 +153,7 @@ export class RevocationSources {
   ): Promise<Outcome<true>> {
     const responder = answer.responderToCheck;
     if (responder === undefined || responder.crlUrls.length === 0) return success(true);
-    const crl = await this.#firstCrl(responder.crlUrls, subject, now);
+    const crl = await this.#firstCrl(responder.crlUrls, responder.crlUrls, subject, now);
     if (!crl.ok) return crl;
     const entry = crl.value.crl === undefined ? undefined : lookupSerial(crl.value.crl, responder.serialHex);
     if (entry !== undefined) {
@@ -170,7 +170,7 @@ export class RevocationSources {
     subject: RevocationSubject,
     now: Date,
   ): Promise<Outcome<VerifiedAnswer>> {
-    const crl = await this.#firstCrl(urls, subject, now);
+    const crl = await this.#firstCrl(urls, subject.crlUrls, subject, now);
     if (!crl.ok) return crl;
     const { crl: verified, fetchedAt } = crl.value;
     if (verified === undefined) return failed("internal", "CRL entry without a CRL");
@@ -186,15 +186,23 @@ export class RevocationSources {
     });
   }
 
+  /**
+   * The first CRL from `urls` that verifies and covers a certificate with the distribution points
+   * `scope` (the certificate's own: a mirror URL may serve a CRL scoped to the CA's official one).
+   */
   async #firstCrl(
     urls: readonly string[],
+    scope: readonly string[],
     subject: RevocationSubject,
     now: Date,
   ): Promise<Outcome<CrlEntry>> {
     let last: Outcome<CrlEntry> = failed("no-source", "no CRL distribution point");
     for (const url of urls) {
       last = await this.#crl(url, subject, now);
-      if (last.ok) return last;
+      if (!last.ok) continue;
+      const covers = last.value.crl === undefined ? last : coversCertificate(last.value.crl, scope);
+      if (covers.ok) return last;
+      last = covers;
     }
     return last;
   }
@@ -263,7 +271,6 @@ export class RevocationSources {
     if (!fetched.ok) return fetched;
     const verified = await verifyCrl(fetched.value, {
       issuer,
-      url,
       now,
       clockSkewMs: config.clockSkewSeconds * 1000,
     });

@@ -1,3 +1,4 @@
+import { X509CrlReason } from "@peculiar/x509";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
@@ -13,9 +14,11 @@ import {
 import { type IssuedCert, replayKey } from "../support/openssl_ca.js";
 import {
   type FlakyResponder,
+  labCrl,
   PATH,
   type ResponderFailure,
   type RevocationLab,
+  scopedTo,
   startFlakyResponder,
   startRevocationLab,
 } from "./lab.js";
@@ -497,6 +500,39 @@ describe("the CRL", () => {
     const { checker } = checkerWith(forTheCa({ crlUrl: lab.server.url("/crl/tampered.crl") }));
     const status: RevocationStatus = await checker.check(subjectOf(lab.certs.crlOnlyRevoked), new Date());
     expect(status).toMatchObject({ status: "unavailable", code: "bad-signature" });
+  });
+
+  it("takes a mirror's CRL that is scoped to the certificate's own distribution point", async () => {
+    const revoked = subjectOf(lab.certs.crlOnlyRevoked);
+    const mirrored = await labCrl(lab, {
+      extensions: [scopedTo(lab.server.url(PATH.crl))],
+      entries: [{ serialHex: revoked.serialHex, reason: X509CrlReason.keyCompromise }],
+    });
+    lab.server.route("/mirror/ca.crl", {
+      kind: "bytes",
+      body: mirrored,
+      contentType: "application/pkix-crl",
+    });
+    const { checker } = checkerWith(forTheCa({ crlUrl: lab.server.url("/mirror/ca.crl") }));
+    const now = new Date();
+    expect(await checker.check(revoked, now)).toMatchObject({
+      status: "revoked",
+      source: "crl",
+      revocationReason: "keyCompromise",
+    });
+    expect(await checker.check(subjectOf(lab.certs.crlOnlyGood), now)).toMatchObject({ status: "good" });
+  });
+
+  it("does not take another partition's CRL from a mirror as an answer", async () => {
+    const other = await labCrl(lab, { extensions: [scopedTo("http://127.0.0.1:1/partition-2.crl")] });
+    lab.server.route("/mirror/other.crl", {
+      kind: "bytes",
+      body: other,
+      contentType: "application/pkix-crl",
+    });
+    const { checker } = checkerWith(forTheCa({ crlUrl: lab.server.url("/mirror/other.crl") }));
+    const status = await checker.check(subjectOf(lab.certs.crlOnlyRevoked), new Date());
+    expect(status).toMatchObject({ status: "unavailable", code: "unsupported" });
   });
 
   it("uses the CRL instead of OCSP with preferCrl", async () => {

@@ -1,13 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { DistributionPointName, GeneralName, IssuingDistributionPoint } from "@peculiar/asn1-x509";
 import { Extension, type X509Certificate, X509CrlGenerator } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate } from "../../src/pki/factory.js";
-import { lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/crl.js";
+import { coversCertificate, lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/crl.js";
 import type { RevocationFailureCode } from "../../src/revocation/failure.js";
-import { openssl } from "../support/openssl_ca.js";
-import { PATH, type RevocationLab, startRevocationLab } from "./lab.js";
+import { labCrl, PATH, type RevocationLab, scopedTo, startRevocationLab } from "./lab.js";
 
 let lab: RevocationLab;
 
@@ -21,10 +18,9 @@ afterAll(async () => {
 
 const HOUR = 3_600_000;
 
-function verify(bytes: Uint8Array, options: { now?: Date; issuer?: X509Certificate; url?: string } = {}) {
+function verify(bytes: Uint8Array, options: { now?: Date; issuer?: X509Certificate } = {}) {
   return verifyCrl(bytes, {
     issuer: options.issuer ?? lab.ca.cert.cert,
-    url: options.url ?? lab.server.url(PATH.crl),
     now: options.now ?? new Date(),
     clockSkewMs: 120_000,
   });
@@ -41,26 +37,7 @@ async function expectFailure(promise: ReturnType<typeof verifyCrl>, code: Revoca
   expect(outcome.ok ? "crl" : outcome.failure.code).toBe(code);
 }
 
-/** A CRL signed with the real CA key by @peculiar/x509, for extensions `openssl ca` cannot write. */
-async function crlWithExtensions(extensions: Extension[]): Promise<Uint8Array> {
-  const pkcs8 = await openssl(
-    ["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in", lab.ca.cert.keyPath],
-    "/",
-  );
-  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  const signingKey = await crypto.subtle.importKey("pkcs8", new Uint8Array(pkcs8), algorithm, false, [
-    "sign",
-  ]);
-  const crl = await X509CrlGenerator.create({
-    issuer: lab.ca.cert.cert.subject,
-    thisUpdate: new Date(Date.now() - HOUR),
-    nextUpdate: new Date(Date.now() + HOUR),
-    signingAlgorithm: algorithm,
-    signingKey,
-    extensions,
-  });
-  return new Uint8Array(crl.rawData);
-}
+const crlWithExtensions = (extensions: Extension[]) => labCrl(lab, { extensions });
 
 describe("a CRL signed by the issuer", () => {
   it("lists a revoked serial with its time and reason", async () => {
@@ -85,14 +62,15 @@ describe("a CRL signed by the issuer", () => {
     expect(crl.revoked.size).toBe(4);
   });
 
-  it("accepts a CRL whose issuingDistributionPoint is the URL it came from", async () => {
-    const idp = new IssuingDistributionPoint({
-      distributionPoint: new DistributionPointName({
-        fullName: [new GeneralName({ uniformResourceIdentifier: lab.server.url(PATH.crl) })],
-      }),
-    });
-    const extension = new Extension("2.5.29.28", true, AsnConvert.serialize(idp));
-    await expectCrl(verify(await crlWithExtensions([extension])));
+  it("answers for a certificate whose distribution point its issuingDistributionPoint names", async () => {
+    const crl = await expectCrl(verify(await crlWithExtensions([scopedTo(lab.server.url(PATH.crl))])));
+    expect(crl.scope).toEqual([lab.server.url(PATH.crl)]);
+    expect(coversCertificate(crl, lab.subject(lab.certs.crlOnlyGood).crlUrls).ok).toBe(true);
+  });
+
+  it("answers for every certificate of the issuer without an issuingDistributionPoint", async () => {
+    const crl = await expectCrl(verify(lab.crl));
+    expect(coversCertificate(crl, []).ok).toBe(true);
   });
 });
 
@@ -131,14 +109,14 @@ describe("a CRL that is not an answer", () => {
     await expectFailure(verify(await crlWithExtensions([deltaCrlIndicator])), "unsupported");
   });
 
-  it("refuses a CRL scoped to another distribution point", async () => {
-    const idp = new IssuingDistributionPoint({
-      distributionPoint: new DistributionPointName({
-        fullName: [new GeneralName({ uniformResourceIdentifier: "http://127.0.0.1:1/other-partition.crl" })],
-      }),
-    });
-    const extension = new Extension("2.5.29.28", true, AsnConvert.serialize(idp));
-    await expectFailure(verify(await crlWithExtensions([extension])), "unsupported");
+  it("does not answer for a certificate of another partition (RFC 5280 6.3.3 (b)(2)(i))", async () => {
+    const crl = await expectCrl(
+      verify(await crlWithExtensions([scopedTo("http://127.0.0.1:1/other-partition.crl")])),
+    );
+    const covers = coversCertificate(crl, lab.subject(lab.certs.crlOnlyGood).crlUrls);
+    expect(covers.ok ? "covers" : covers.failure.code).toBe("unsupported");
+    const noPoints = coversCertificate(crl, []);
+    expect(noPoints.ok ? "covers" : noPoints.failure.detail).toMatch(/names none/);
   });
 
   it("refuses bytes that are not a CRL", async () => {

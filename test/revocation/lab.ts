@@ -1,6 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { DistributionPointName, GeneralName, IssuingDistributionPoint } from "@peculiar/asn1-x509";
+import { Extension, X509CrlGenerator, type X509CrlReason } from "@peculiar/x509";
 import type { RevocationSubject } from "../../src/revocation/revocation.js";
 import { prepareSubject } from "../../src/revocation/subject.js";
 import {
@@ -9,6 +12,7 @@ import {
   killRunningOpenssl,
   LoopbackServer,
   OpensslCa,
+  openssl,
 } from "../support/openssl_ca.js";
 
 /**
@@ -216,4 +220,48 @@ function subjectOf(cert: IssuedCert, ca: OpensslCa): RevocationSubject {
   const prepared = prepareSubject(cert.cert, ca.cert.cert);
   if (!prepared.ok) throw new Error(`prepareSubject(${cert.name}): ${prepared.denial.detail}`);
   return prepared.value;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * A CRL signed with the lab CA's real key by @peculiar/x509, for extensions `openssl ca` cannot write
+ * (delta, scoped), listing `entries` (serial hex and reason).
+ */
+export async function labCrl(
+  lab: RevocationLab,
+  options: { extensions?: Extension[]; entries?: { serialHex: string; reason: X509CrlReason }[] } = {},
+): Promise<Uint8Array> {
+  const pkcs8 = await openssl(
+    ["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in", lab.ca.cert.keyPath],
+    "/",
+  );
+  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const signingKey = await crypto.subtle.importKey("pkcs8", new Uint8Array(pkcs8), algorithm, false, [
+    "sign",
+  ]);
+  const crl = await X509CrlGenerator.create({
+    issuer: lab.ca.cert.cert.subject,
+    thisUpdate: new Date(Date.now() - HOUR),
+    nextUpdate: new Date(Date.now() + HOUR),
+    signingAlgorithm: algorithm,
+    signingKey,
+    extensions: options.extensions ?? [],
+    entries: (options.entries ?? []).map((entry) => ({
+      serialNumber: entry.serialHex,
+      revocationDate: new Date(Date.now() - HOUR),
+      reason: entry.reason,
+    })),
+  });
+  return new Uint8Array(crl.rawData);
+}
+
+/** An issuingDistributionPoint extension scoping a CRL to these URIs. */
+export function scopedTo(...uris: string[]): Extension {
+  const idp = new IssuingDistributionPoint({
+    distributionPoint: new DistributionPointName({
+      fullName: uris.map((uri) => new GeneralName({ uniformResourceIdentifier: uri })),
+    }),
+  });
+  return new Extension("2.5.29.28", true, AsnConvert.serialize(idp));
 }
