@@ -4,6 +4,7 @@
  * to 100,000. Each case runs in a fresh process with --expose-gc.
  */
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -35,6 +36,13 @@ for (const [count, maxEntries] of CASES) {
   );
   process.stdout.write(`${rows.at(-1)}\n`);
 }
-process.stdout.write(
-  `\nCertificate caches (decoded peer certificate + parse/chain verdict):\n\n${rows.join("\n")}\n`,
-);
+const report = [
+  "# Memory results (`npm run bench:memory`)",
+  "",
+  `${new Date().toISOString()}, Node ${process.version}. Certificate caches (decoded peer certificate + parse/chain verdict) filled with distinct, verified QWACs; each case in a fresh process.`,
+  "",
+  ...rows,
+  "",
+].join("\n");
+writeFileSync(join(ROOT, "bench", "memory-results.md"), report);
+process.stdout.write(`\n${report}\n(written to bench/memory-results.md)\n`);
