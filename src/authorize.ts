@@ -42,7 +42,7 @@ export interface Known {
  * problems are reported before route problems so an unauthenticated caller learns nothing about the route
  * table. Every step judges time against the one instant `now`, read once per Check.
  */
-export async function authorize(input: CheckInput, gate: Gate, now: Date = gate.now()): Promise<Decision> {
+export async function authorize(input: CheckInput, gate: Gate, now: Date): Promise<Decision> {
   const path = safePath(input.rawPath);
   if (!path.ok) return denied(path.denial, {});
   // The connection asked for a server this listener does not serve: nothing else about it matters.
