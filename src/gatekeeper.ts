@@ -2,7 +2,7 @@ import { authorize, denied, type Gate } from "./authorize.js";
 import type { CheckInput } from "./check_input.js";
 import type { Allow, Decision, Deny } from "./decision/decision.js";
 import type { ResponseSettings } from "./envoy/check_response.js";
-import { type Logger, logDecision } from "./log.js";
+import { DecisionLog, type Logger } from "./log.js";
 import type { AuditLog } from "./ops/audit_log.js";
 import type { ExpiryWatch } from "./ops/expiry_watch.js";
 import type { GatekeeperMetrics } from "./ops/metrics.js";
@@ -50,10 +50,14 @@ const ALWAYS_ENFORCED: ReadonlySet<DenyReason> = new Set([
  * dry-run, and records the decision once (log line, metrics, expiry watch, audit). Edges only translate.
  */
 export class Gatekeeper {
+  private readonly log: DecisionLog;
+
   constructor(
     private snapshot: Snapshot,
     private readonly deps: GatekeeperDeps,
-  ) {}
+  ) {
+    this.log = new DecisionLog(deps.logger);
+  }
 
   current(): Snapshot {
     return this.snapshot;
@@ -88,7 +92,7 @@ export class Gatekeeper {
   }
 
   private record(input: CheckInput, decision: Decision, micros: number, now: Date): void {
-    logDecision(this.deps.logger, input, decision, micros);
+    this.log.write(input, decision, micros);
     const wouldDeny = decision.allowed ? decision.wouldDeny?.reason : undefined;
     this.deps.metrics?.decision(decision, micros / 1_000_000, wouldDeny);
     if (decision.tpp !== undefined) this.deps.expiry?.seen(decision.tpp, now.getTime());

@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import type { CheckInput } from "./check_input.js";
 import type { Decision } from "./decision/decision.js";
+import type { TppIdentity } from "./decision/identity.js";
 
 export type { Logger };
 
@@ -29,25 +30,45 @@ function batchedStdout(): DestinationStream {
 
 /**
  * One line per Check. Only the TPP identity and the request line: never the certificate, never other
- * headers, never query values (they can carry PSU data such as account ids).
+ * headers, never query values (they can carry PSU data such as account ids). A TPP's fields are bound
+ * once per certificate in a pino child logger, which serialises them once: building and serialising them
+ * on every line cost about a tenth of the warm path's throughput (measured turn by turn in one process).
  */
-export function logDecision(logger: Logger, input: CheckInput, decision: Decision, micros: number): void {
-  if (!logger.isLevelEnabled("info")) return;
-  const line = {
-    reqId: input.requestId,
-    tpp: decision.tpp?.organizationIdentifier,
-    roles: decision.tpp?.roles.join(","),
-    // Roles this service does not know are never granted; showing them tells the operator why.
-    unknownRoles: decision.tpp?.unknownRoleOids.length ? decision.tpp.unknownRoleOids.join(",") : undefined,
-    method: input.method,
-    path: decision.path,
-    decision: decision.allowed ? "allow" : "deny",
-    reason: decision.allowed ? undefined : decision.reason,
-    wouldDeny: decision.allowed ? decision.wouldDeny?.reason : undefined,
-    detail: decision.allowed ? decision.wouldDeny?.detail : decision.detail,
-    revocation: decision.revocation?.status,
-    via: decision.certificateVia,
-    us: micros,
-  };
-  logger.info(line, decision.allowed ? "allow" : "deny");
+export class DecisionLog {
+  private readonly perTpp = new WeakMap<TppIdentity, Logger>();
+
+  constructor(private readonly logger: Logger) {}
+
+  write(input: CheckInput, decision: Decision, micros: number): void {
+    // The parent's level decides (a reload may change it); children are made only while info is on.
+    if (!this.logger.isLevelEnabled("info")) return;
+    const logger = decision.tpp === undefined ? this.logger : this.forTpp(decision.tpp);
+    const line = {
+      reqId: input.requestId,
+      method: input.method,
+      path: decision.path,
+      decision: decision.allowed ? "allow" : "deny",
+      reason: decision.allowed ? undefined : decision.reason,
+      wouldDeny: decision.allowed ? decision.wouldDeny?.reason : undefined,
+      detail: decision.allowed ? decision.wouldDeny?.detail : decision.detail,
+      revocation: decision.revocation?.status,
+      via: decision.certificateVia,
+      us: micros,
+    };
+    logger.info(line, decision.allowed ? "allow" : "deny");
+  }
+
+  private forTpp(tpp: TppIdentity): Logger {
+    let child = this.perTpp.get(tpp);
+    if (child === undefined) {
+      child = this.logger.child({
+        tpp: tpp.organizationIdentifier,
+        roles: tpp.roles.join(","),
+        // Roles this service does not know are never granted; showing them tells the operator why.
+        unknownRoles: tpp.unknownRoleOids.length > 0 ? tpp.unknownRoleOids.join(",") : undefined,
+      });
+      this.perTpp.set(tpp, child);
+    }
+    return child;
+  }
 }
