@@ -32,12 +32,11 @@ export function toCheckResponse(
 }
 
 function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
-  const headers = upstreamHeaders(decision, settings.headerPrefix).map(([key, value]) =>
-    overwrite(key, value),
-  );
+  const upstream = upstreamHeaders(decision, settings.headerPrefix);
+  const headers = upstream.map(([key, value]) => overwrite(key, value));
   return {
     status: { code: GRPC_OK },
-    ok_response: { headers, headers_to_remove: headersToRemove(input, settings, headers) },
+    ok_response: { headers, headers_to_remove: headersToRemove(input, settings, upstream) },
     dynamic_metadata: metadata(decision, "allow"),
   };
 }
@@ -61,11 +60,7 @@ function denyResponse(decision: Deny, settings: ResponseSettings): WireCheckResp
   };
 }
 
-function headersToRemove(
-  input: CheckInput,
-  settings: ResponseSettings,
-  set: readonly WireHeaderValueOption[],
-): string[] {
+function headersToRemove(input: CheckInput, settings: ResponseSettings, set: HeaderList): string[] {
   const spoofed = spoofedHeaders(input, settings.headerPrefix, set);
   const forwarded = settings.forwardedHeaders ?? [];
   return forwarded.length === 0 ? spoofed : [...new Set([...spoofed, ...forwarded])];
@@ -76,20 +71,12 @@ function headersToRemove(
  * false); the rest are removed, so the upstream sees only identity the gateway vouches for, whatever
  * order Envoy applies set and remove in.
  */
-function spoofedHeaders(input: CheckInput, prefix: string, set: readonly WireHeaderValueOption[]): string[] {
+export function spoofedHeaders(input: CheckInput, prefix: string, set: HeaderList): string[] {
   const remove: string[] = [];
   for (const name of input.headers.keys()) {
-    if (name.startsWith(prefix) && !set.some((option) => option.header.key === name)) remove.push(name);
+    if (name.startsWith(prefix) && !set.some(([key]) => key === name)) remove.push(name);
   }
   return remove;
-}
-
-/** Whether the client sent a header under our prefix that an allow with `headers` would not overwrite. */
-export function hasSpoofedHeaders(input: CheckInput, prefix: string, headers: HeaderList): boolean {
-  for (const name of input.headers.keys()) {
-    if (name.startsWith(prefix) && !headers.some(([key]) => key === name)) return true;
-  }
-  return false;
 }
 
 function overwrite(key: string, value: string): WireHeaderValueOption {

@@ -1,10 +1,8 @@
 import type { CheckInput } from "../check_input.js";
 import type { Allow, Decision } from "../decision/decision.js";
 import type { HeaderList } from "../decision/identity.js";
-import { hasSpoofedHeaders, type ResponseSettings, toCheckResponse } from "./check_response.js";
-import type { WireCheckResponse } from "./wire.js";
-
-export type EncodeCheckResponse = (response: WireCheckResponse) => Buffer;
+import { type ResponseSettings, spoofedHeaders, toCheckResponse } from "./check_response.js";
+import type { EncodeCheckResponse } from "./protos.js";
 
 interface EncodedAllow {
   readonly headers: HeaderList;
@@ -28,7 +26,11 @@ export class EncodedResponses {
   constructor(private readonly encode: EncodeCheckResponse) {}
 
   bytes(decision: Decision, input: CheckInput, settings: ResponseSettings): Buffer {
-    if (!isPlainAllow(decision) || hasSpoofedHeaders(input, settings.headerPrefix, decision.identityHeaders))
+    // Spoofed headers to strip make the answer request-specific; only a plain allow is worth the scan.
+    if (
+      !isPlainAllow(decision) ||
+      spoofedHeaders(input, settings.headerPrefix, decision.identityHeaders).length > 0
+    )
       return this.encode(toCheckResponse(decision, input, settings));
     const byTpp = this.forSettings(settings);
     const key: object = decision.tpp ?? PUBLIC;

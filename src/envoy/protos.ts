@@ -20,10 +20,12 @@ export interface LoadedProtos {
   readonly health: grpc.ServiceDefinition;
 }
 
+export type EncodeCheckResponse = (response: WireCheckResponse) => Buffer;
+
 /** Check whose handler answers with bytes it encoded itself (so it can reuse them), and that encoder. */
 export interface PreEncodedAuthorization {
   readonly service: grpc.ServiceDefinition;
-  readonly encodeResponse: (response: WireCheckResponse) => Buffer;
+  readonly encodeResponse: EncodeCheckResponse;
 }
 
 export function loadProtos(): LoadedProtos {
@@ -45,7 +47,7 @@ export function loadProtos(): LoadedProtos {
 export function preEncodedAuthorization(authorization: grpc.ServiceDefinition): PreEncodedAuthorization {
   const check = authorization.Check;
   if (check === undefined) throw new Error("proto service Authorization has no Check method");
-  const encodeResponse = (response: WireCheckResponse): Buffer => check.responseSerialize(response);
+  const encodeResponse: EncodeCheckResponse = (response) => check.responseSerialize(response);
   const passThrough = (bytes: Buffer): Buffer => bytes;
   return {
     service: { ...authorization, Check: { ...check, responseSerialize: passThrough } },
