@@ -14,13 +14,11 @@ type Verdict = "allow" | "deny" | "dry-run";
  */
 export class GatekeeperMetrics {
   readonly registry = new Registry();
-  private readonly decisionTally = new Tally(() => this.decisions);
-  private readonly decisions: Counter<string> = new Counter({
+  private readonly decisions = new Tally({
     name: "gatekeeper_decisions_total",
     help: "Check decisions by decision and reason (reason is empty on allow).",
-    labelNames: ["decision", "reason"] as const,
+    labelNames: ["decision", "reason"],
     registers: [this.registry],
-    collect: () => this.decisionTally.flush(),
   });
   private readonly duration = new Histogram({
     name: "gatekeeper_check_duration_seconds",
@@ -28,22 +26,18 @@ export class GatekeeperMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5],
     registers: [this.registry],
   });
-  private readonly cacheHitTally = new Tally(() => this.cacheHits);
-  private readonly cacheHits: Counter<string> = new Counter({
+  private readonly cacheHits = new Tally({
     name: "gatekeeper_certificate_cache_hits_total",
     help: "Checks answered from the certificate (parse + chain) cache.",
     registers: [this.registry],
-    collect: () => this.cacheHitTally.flush(),
   });
-  private readonly cacheMissTally = new Tally(() => this.cacheMisses);
-  private readonly cacheMisses: Counter<string> = new Counter({
+  private readonly cacheMisses = new Tally({
     name: "gatekeeper_certificate_cache_misses_total",
     help: "Checks that had to parse and verify a certificate.",
     registers: [this.registry],
-    collect: () => this.cacheMissTally.flush(),
   });
-  private readonly cacheHit = this.cacheHitTally.slot();
-  private readonly cacheMiss = this.cacheMissTally.slot();
+  private readonly cacheHit = this.cacheHits.slot();
+  private readonly cacheMiss = this.cacheMisses.slot();
   private readonly revocationRequests = new Counter({
     name: "gatekeeper_revocation_requests_total",
     help: "OCSP / CRL fetches by source and outcome (answer = fetched and verified).",
@@ -92,21 +86,17 @@ export class GatekeeperMetrics {
     help: "Unix time of the last configuration set that loaded successfully.",
     registers: [this.registry],
   });
-  private readonly tppTally = new Tally(() => this.tppDecisions);
-  private readonly tppDecisions: Counter<string> = new Counter({
+  private readonly tppDecisions = new Tally({
     name: "gatekeeper_tpp_decisions_total",
     help: "Decisions per TPP organisation id (bounded to recently seen TPPs).",
-    labelNames: ["tpp_id", "decision"] as const,
+    labelNames: ["tpp_id", "decision"],
     registers: [this.registry],
-    collect: () => this.tppTally.flush(),
   });
   /** Slots per TPP id; an entry goes when the TPP leaves the bounded recently-seen set (forgetTpp). */
   private readonly tppSlots = new Map<string, Record<Verdict, TallySlot>>();
-  private readonly allows = this.decisionTally.slot({ decision: "allow", reason: "" });
-  private readonly byReason = slots((reason) => this.decisionTally.slot({ decision: "deny", reason }));
-  private readonly dryRunByReason = slots((reason) =>
-    this.decisionTally.slot({ decision: "dry-run", reason }),
-  );
+  private readonly allows = this.decisions.slot({ decision: "allow", reason: "" });
+  private readonly byReason = slots((reason) => this.decisions.slot({ decision: "deny", reason }));
+  private readonly dryRunByReason = slots((reason) => this.decisions.slot({ decision: "dry-run", reason }));
 
   constructor(options: { readonly processMetrics: boolean }) {
     if (options.processMetrics)
@@ -128,17 +118,17 @@ export class GatekeeperMetrics {
   decision(decision: Decision, seconds: number, dryRunReason: DenyReason | undefined): void {
     this.duration.observe(seconds);
     const verdict: Verdict = decision.allowed ? (dryRunReason === undefined ? "allow" : "dry-run") : "deny";
-    if (verdict === "allow") this.decisionTally.add(this.allows);
-    else if (verdict === "dry-run") this.decisionTally.add(this.dryRunByReason[dryRunReason!]);
-    else if (!decision.allowed) this.decisionTally.add(this.byReason[decision.reason]);
+    if (verdict === "allow") this.decisions.add(this.allows);
+    else if (verdict === "dry-run") this.decisions.add(this.dryRunByReason[dryRunReason!]);
+    else if (!decision.allowed) this.decisions.add(this.byReason[decision.reason]);
     if (decision.tpp !== undefined)
-      this.tppTally.add(this.tppSlot(decision.tpp.organizationIdentifier)[verdict]);
+      this.tppDecisions.add(this.tppSlot(decision.tpp.organizationIdentifier)[verdict]);
   }
 
   private tppSlot(tppId: string): Record<Verdict, TallySlot> {
     let known = this.tppSlots.get(tppId);
     if (known === undefined) {
-      const slot = (decision: Verdict) => this.tppTally.slot({ tpp_id: tppId, decision });
+      const slot = (decision: Verdict) => this.tppDecisions.slot({ tpp_id: tppId, decision });
       known = { allow: slot("allow"), deny: slot("deny"), "dry-run": slot("dry-run") };
       this.tppSlots.set(tppId, known);
     }
@@ -150,14 +140,13 @@ export class GatekeeperMetrics {
     this.tppExpiry.remove(tppId, certSha256);
     if (!lastOfTpp) return;
     const known = this.tppSlots.get(tppId);
-    if (known !== undefined) for (const slot of Object.values(known)) this.tppTally.discard(slot);
+    if (known !== undefined) for (const slot of Object.values(known)) this.tppDecisions.remove(slot);
     this.tppSlots.delete(tppId);
-    for (const verdict of ["allow", "deny", "dry-run"] as const) this.tppDecisions.remove(tppId, verdict);
   }
 
   certificateCache(hit: boolean): void {
-    if (hit) this.cacheHitTally.add(this.cacheHit);
-    else this.cacheMissTally.add(this.cacheMiss);
+    if (hit) this.cacheHits.add(this.cacheHit);
+    else this.cacheMisses.add(this.cacheMiss);
   }
 
   revocation(event: RevocationEvent): void {
