@@ -199,14 +199,17 @@ function halfSaturation(rows: readonly { concurrency: number; pair: Pair }[]): s
 
 function pool(samples: readonly Sample[]): Summary {
   const latencies = samples.flatMap((s) => s.latenciesUs).sort((a, b) => a - b);
-  const at = (q: number): number =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
   return {
     rps: Math.round(samples.reduce((sum, s) => sum + s.rps, 0) / samples.length),
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
-    p50us: at(0.5),
-    p99us: at(0.99),
+    p50us: percentile(latencies, 0.5),
+    p99us: percentile(latencies, 0.99),
   };
+}
+
+/** The q-quantile of sorted latencies, rounded to a microsecond. */
+function percentile(sorted: readonly number[], q: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
 }
 
 const TABLE_HEAD = [
@@ -296,8 +299,7 @@ async function runSequential(address: string, requests: readonly unknown[]) {
   }
   client.close();
   latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  const at = (q: number): number => percentile(latencies, q);
   return { p50us: at(0.5), p99us: at(0.99), maxUs: at(1), errors, allowed };
 }
 
