@@ -14,9 +14,9 @@ export function toCheckInput(request: WireCheckRequest): CheckInput {
   const headers = readHeaders(http);
   return {
     requestId: http.id || headers.get("x-request-id") || "",
-    method: http.method ?? headers.get(":method") ?? "",
-    rawPath: http.path ?? headers.get(":path") ?? "",
-    host: http.host ?? headers.get(":authority") ?? "",
+    method: http.method || headers.get(":method") || "",
+    rawPath: http.path || headers.get(":path") || "",
+    host: http.host || headers.get(":authority") || "",
     headers,
     peer: {
       address: source.address?.socket_address?.address || undefined,

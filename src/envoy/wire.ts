@@ -1,7 +1,9 @@
 /**
- * The shapes @grpc/proto-loader produces for the ext_authz messages (keepCase, defaults: false, so every
- * field may be missing). Only what the service reads or writes is described; these types never leave
- * src/envoy/.
+ * The ext_authz messages as the edge sees them (field names as in the proto). Requests are protobufjs
+ * message objects: an unset string is "", an unset message is null, an unset map is empty; tests may also
+ * pass plain objects with fields left out. So every field may be missing, empty or null, and "" means
+ * "not sent". Responses are written in @grpc/proto-loader's shape. Only what the service reads or writes
+ * is described; these types never leave src/envoy/.
  */
 export interface WireSocketAddress {
   address?: string;
@@ -9,11 +11,11 @@ export interface WireSocketAddress {
 }
 
 export interface WireAddress {
-  socket_address?: WireSocketAddress;
+  socket_address?: WireSocketAddress | null;
 }
 
 export interface WirePeer {
-  address?: WireAddress;
+  address?: WireAddress | null;
   principal?: string;
   certificate?: string;
 }
@@ -28,21 +30,21 @@ export interface WireHttpRequest {
   id?: string;
   method?: string;
   headers?: Record<string, string>;
-  header_map?: { headers?: WireHeaderValue[] };
+  header_map?: { headers?: WireHeaderValue[] } | null;
   path?: string;
   host?: string;
   scheme?: string;
 }
 
 export interface WireAttributeContext {
-  source?: WirePeer;
-  request?: { http?: WireHttpRequest };
+  source?: WirePeer | null;
+  request?: { http?: WireHttpRequest | null } | null;
   context_extensions?: Record<string, string>;
-  tls_session?: { sni?: string };
+  tls_session?: { sni?: string } | null;
 }
 
 export interface WireCheckRequest {
-  attributes?: WireAttributeContext;
+  attributes?: WireAttributeContext | null;
 }
 
 export interface WireHeaderValueOption {
