@@ -18,6 +18,7 @@ import { createLogger } from "../src/log.js";
 import { GatekeeperMetrics } from "../src/ops/metrics.js";
 import { parsePolicy } from "../src/policy/policy.js";
 import { revocationDisabled } from "../src/revocation/revocation.js";
+import { andThen, type Settled } from "../src/settled.js";
 import { peerOnlyForwarding } from "../src/source/forwarding.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
 import { VerifiedCertificates } from "../src/verified_certificates.js";
@@ -61,7 +62,6 @@ export async function coreWarmPath(
             ":path": path,
             "x-request-id": "r",
             "user-agent": "bench",
-            "x-tpp-roles": "x",
           },
         },
       },
@@ -71,14 +71,19 @@ export async function coreWarmPath(
   const metrics = new GatekeeperMetrics({ processMetrics: false });
   const gatekeeper = new Gatekeeper({ gate, responses, mode: "enforce" }, { logger, metrics });
   const encoded = new EncodedResponses(preEncodedAuthorization(loadProtos().authorization).encodeResponse);
-  const once = async (): Promise<void> => {
+  // As the gRPC edge runs it: a warm Check settles in the same turn, so the loop waits only when it must.
+  const once = (): Settled<void> => {
     const input = toCheckInput(request);
-    const outcome = await gatekeeper.check(input);
-    encoded.bytes(outcome.decision, input, outcome.responses);
+    return andThen(gatekeeper.check(input), (outcome) => {
+      encoded.bytes(outcome.decision, input, outcome.responses);
+    });
   };
   for (let i = 0; i < 2000; i++) await once();
   const started = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await once();
+  for (let i = 0; i < iterations; i++) {
+    const pending = once();
+    if (pending instanceof Promise) await pending;
+  }
   const us = Number(process.hrtime.bigint() - started) / 1000 / iterations;
   return { usPerCheck: Math.round(us * 100) / 100, checksPerSecond: Math.round(1_000_000 / us) };
 }

@@ -5,6 +5,7 @@ import { type Policy, type RouteRequirement, safePath } from "./policy/policy.js
 import { PSD2_ROLES, type Psd2Role } from "./qwac/qwac.js";
 import type { Denial } from "./reasons.js";
 import { type RevocationChecker, type RevocationStatus, revocationDenial } from "./revocation/revocation.js";
+import { andThen, type Settled } from "./settled.js";
 import type { CertificateSources } from "./source/certificate_sources.js";
 import type { CertificateOrigin } from "./source/presented_certificate.js";
 import type { ServerNameCheck } from "./source/server_name.js";
@@ -37,12 +38,19 @@ export interface Known {
   readonly revocation?: RevocationStatus;
 }
 
+/** Known once the certificate is verified and its revocation status settled. */
+interface Checked extends Known {
+  readonly tpp: TppIdentity;
+  readonly revocation: RevocationStatus;
+}
+
 /**
  * The pipeline: path -> SNI -> route -> certificate -> QWAC + chain -> revocation -> roles. Certificate
  * problems are reported before route problems so an unauthenticated caller learns nothing about the route
- * table. Every step judges time against the one instant `now`, read once per Check.
+ * table. Every step judges time against the one instant `now`, read once per Check. Synchronous while
+ * the verdicts are cached (see settled.ts).
  */
-export async function authorize(input: CheckInput, gate: Gate, now: Date): Promise<Decision> {
+export function authorize(input: CheckInput, gate: Gate, now: Date): Settled<Decision> {
   const path = safePath(input.rawPath);
   if (!path.ok) return denied(path.denial, {});
   // The connection asked for a server this listener does not serve: nothing else about it matters.
@@ -59,17 +67,22 @@ export async function authorize(input: CheckInput, gate: Gate, now: Date): Promi
   const presented = gate.sources.read(input, now);
   if (presented === undefined) return denied({ reason: "CERT_MISSING" }, known);
   if (!presented.ok) return denied(presented.denial, known);
-  const verified = await gate.certificates.verify(presented.value, now);
   const via = presented.value.via;
-  // Fields spelled out, not spread: `{ ...known }` took a slow generic copy, the costliest line of a warm Check.
-  if (!verified.ok) return denied(verified.denial, { path: known.path, route: known.route, via });
-  const { identity: tpp, headers } = verified.value;
+  return andThen(gate.certificates.verify(presented.value, now), (verified) => {
+    // Fields spelled out, not spread: `{ ...known }` took a slow generic copy, the costliest line of a warm Check.
+    if (!verified.ok) return denied(verified.denial, { path: known.path, route: known.route, via });
+    const { identity: tpp, headers } = verified.value;
+    return andThen(gate.revocation.check(verified.value.revocation, now), (revocation) =>
+      permitted(route, { path: known.path, route: known.route, via, tpp, headers, revocation }),
+    );
+  });
+}
 
-  const revocation = await gate.revocation.check(verified.value.revocation, now);
-  const checked: Known = { path: known.path, route: known.route, via, tpp, headers, revocation };
-  const revoked = revocationDenial(revocation);
+/** The last steps, once the certificate is verified and its revocation status known. */
+function permitted(route: RouteRequirement | Denial | undefined, checked: Checked): Decision {
+  const revoked = revocationDenial(checked.revocation);
   if (revoked !== undefined) return denied(revoked, checked);
-
+  const tpp = checked.tpp;
   if (route === undefined) return denied({ reason: "ROUTE_NOT_ALLOWED" }, checked);
   if (!("kind" in route)) return denied(route, checked);
   if (route.kind === "roles" && !route.anyOf.some((role) => tpp.roles.includes(role))) {

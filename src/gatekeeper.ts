@@ -7,6 +7,7 @@ import type { AuditLog } from "./ops/audit_log.js";
 import type { ExpiryWatch } from "./ops/expiry_watch.js";
 import type { GatekeeperMetrics } from "./ops/metrics.js";
 import type { Denial, DenyReason } from "./reasons.js";
+import { andThen, type Settled } from "./settled.js";
 
 /** Everything loaded from the config files, swapped in as one piece so a Check never sees two versions. */
 export interface Snapshot {
@@ -70,14 +71,17 @@ export class Gatekeeper {
     return previous;
   }
 
-  async check(input: CheckInput): Promise<Outcome> {
+  /** Answers at once when every verdict it needs is cached (the warm path), later otherwise. */
+  check(input: CheckInput): Settled<Outcome> {
     const started = performance.now();
     const snapshot = this.snapshot;
     const now = snapshot.gate.now();
-    const decision = applyDryRun(await authorize(input, snapshot.gate, now), snapshot.mode === "dry-run");
-    const micros = Math.round((performance.now() - started) * 1000);
-    this.record(input, decision, micros, now);
-    return { decision, responses: snapshot.responses };
+    return andThen(authorize(input, snapshot.gate, now), (authorized) => {
+      const decision = applyDryRun(authorized, snapshot.mode === "dry-run");
+      const micros = Math.round((performance.now() - started) * 1000);
+      this.record(input, decision, micros, now);
+      return { decision, responses: snapshot.responses };
+    });
   }
 
   /**

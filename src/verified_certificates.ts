@@ -6,6 +6,7 @@ import { type Denial, deny } from "./reasons.js";
 import { fail, ok, type Result } from "./result.js";
 import type { RevocationSubject } from "./revocation/revocation.js";
 import { prepareSubject } from "./revocation/subject.js";
+import type { Settled } from "./settled.js";
 import type { PresentedCertificate } from "./source/presented_certificate.js";
 import { type TrustStore, verifyChain } from "./trust/chain.js";
 
@@ -55,13 +56,12 @@ export class VerifiedCertificates {
    * Returns the cached verdict when fresh at `now`, otherwise verifies once (concurrent callers share the
    * work).
    */
-  async verify(presented: PresentedCertificate, now: Date): Promise<Result<VerifiedCertificate>> {
+  verify(presented: PresentedCertificate, now: Date): Settled<Result<VerifiedCertificate>> {
     const cached = this.cache.get(presented.cacheKey);
     const hit = cached !== undefined && isFresh(cached, now.getTime());
     this.options.onLookup?.(hit);
     if (hit) return toResult(cached);
-    const entry = await this.verifyOnce(presented, now);
-    return toResult(entry);
+    return this.verifyOnce(presented, now).then(toResult);
   }
 
   private verifyOnce(presented: PresentedCertificate, now: Date): Promise<Entry> {

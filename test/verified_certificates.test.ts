@@ -31,6 +31,16 @@ describe("the parse + chain cache", () => {
     if (first.ok && second.ok) expect(second.value).toBe(first.value);
   });
 
+  it("answers a cached verdict synchronously, and only a first sight with a promise", async () => {
+    const cache = cacheOf();
+    const first = cache.verify(presented(der("tpp-ai"), "peer"), new Date());
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const warm = cache.verify(presented(der("tpp-ai"), "peer"), new Date());
+    expect(warm).not.toBeInstanceOf(Promise);
+    expect("ok" in warm && warm.ok).toBe(true);
+  });
+
   it("verifies a certificate once however many Checks ask for it at the same time", async () => {
     const cache = cacheOf();
     const results = await Promise.all(

@@ -13,6 +13,7 @@ import {
   revocationDisabled,
 } from "../revocation/revocation.js";
 import { prepareSubject } from "../revocation/subject.js";
+import type { Settled } from "../settled.js";
 import { type LoadedSnapshot, loadSnapshot } from "../snapshot.js";
 import { buildForwarding, type Forwarding } from "../source/forwarding.js";
 import { type ChainResult, verifyChain } from "../trust/chain.js";
@@ -109,9 +110,9 @@ async function revocationFinding(
  * then rest on the same answer, instead of a second query that could time out differently.
  */
 function answerOnce(checker: RevocationChecker, now: () => Date): RevocationChecker {
-  const answers = new Map<string, Promise<RevocationStatus>>();
+  const answers = new Map<string, Settled<RevocationStatus>>();
   return {
-    check(subject: RevocationSubject): Promise<RevocationStatus> {
+    check(subject: RevocationSubject): Settled<RevocationStatus> {
       let answer = answers.get(subject.key);
       if (answer === undefined) {
         answer = checker.check(subject, now());

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
+import { settle } from "../settled.js";
 import { toCheckInput } from "./check_request.js";
 import { EncodedResponses } from "./encoded_responses.js";
 import { loadProtos, preEncodedAuthorization } from "./protos.js";
@@ -69,7 +70,8 @@ export class AuthorizationServer {
     callback: grpc.sendUnaryData<Buffer>,
   ): void => {
     const input = toCheckInput(call.request);
-    this.options.gatekeeper.check(input).then(
+    settle(
+      () => this.options.gatekeeper.check(input),
       ({ decision, responses }) => callback(null, this.responses.bytes(decision, input, responses)),
       (error: unknown) => {
         // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode

@@ -4,6 +4,7 @@ import type { CheckInput } from "../check_input.js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
 import { type DenyReason, REASONS } from "../reasons.js";
+import { settle } from "../settled.js";
 import { answerFor, denialAnswer, type HttpAnswer } from "./http_answer.js";
 import { toCheckInput } from "./http_request.js";
 
@@ -80,7 +81,8 @@ export class HttpAuthorizationServer {
       send(response, answerFor(refused.decision, refused.responses));
       return;
     }
-    this.options.gatekeeper.check(input.value).then(
+    settle(
+      () => this.options.gatekeeper.check(input.value),
       (outcome) => send(response, answerFor(outcome.decision, outcome.responses)),
       (error: unknown) => {
         // A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged.

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { LRUCache } from "lru-cache";
+import type { Settled } from "../settled.js";
 import {
   type AnswerEntry,
   answerCache,
@@ -78,7 +79,7 @@ class CachedRevocationChecker implements RevocationChecker {
     });
   }
 
-  async check(subject: RevocationSubject, now: Date): Promise<RevocationStatus> {
+  check(subject: RevocationSubject, now: Date): Settled<RevocationStatus> {
     const t = now.getTime();
     const entry = this.#answers.get(subject.key);
     const answer = entry?.answer;

@@ -1,5 +1,6 @@
 import type { X509Certificate } from "@peculiar/x509";
 import { type Denial, deny } from "../reasons.js";
+import type { Settled } from "../settled.js";
 import type { RevocationFailureCode } from "./failure.js";
 
 /**
@@ -58,13 +59,16 @@ export interface RevocationSubject {
 }
 
 export interface RevocationChecker {
-  check(subject: RevocationSubject, now: Date): Promise<RevocationStatus>;
+  /** The cached answer at once when fresh (the warm path); a promise when it has to be fetched. */
+  check(subject: RevocationSubject, now: Date): Settled<RevocationStatus>;
   close(): Promise<void>;
 }
 
+const DISABLED: RevocationStatus = Object.freeze({ status: "good", source: "disabled" });
+
 /** Used when revocation checking is switched off in the configuration. */
 export const revocationDisabled: RevocationChecker = {
-  check: async () => ({ status: "good", source: "disabled" }),
+  check: () => DISABLED,
   close: async () => {},
 };
 

@@ -114,6 +114,16 @@ describe("answers from the responder named in the certificate's AIA", () => {
     expect(lab.server.hits(PATH.ocsp)).toBe(1);
   });
 
+  it("answers from its cache synchronously: the warm path never waits on a promise", async () => {
+    const { checker } = checkerWith();
+    const first = checker.check(subjectOf(lab.certs.good), new Date());
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const warm = checker.check(subjectOf(lab.certs.good), new Date());
+    expect(warm).toEqual({ status: "good", source: "ocsp" });
+    expect(lab.server.hits(PATH.ocsp)).toBe(1);
+  });
+
   it("denies a revoked certificate as CERT_REVOKED and logs the revocation time and reason", async () => {
     const { checker, logs } = checkerWith();
     const status = await checker.check(subjectOf(lab.certs.revokedKeyCompromise), new Date());

@@ -1,0 +1,31 @@
+/**
+ * A value now, or a promise of it later. The warm path is synchronous: a Check whose certificate and
+ * revocation verdicts are cached is answered in the same turn it arrived, without a promise or a
+ * microtask per step; only work that really waits (a cold certificate, an OCSP fetch) returns a promise.
+ */
+export type Settled<T> = T | Promise<T>;
+
+/** Runs `next` on the value: at once when it is here, when it arrives otherwise. */
+export function andThen<T, U>(value: Settled<T>, next: (value: T) => Settled<U>): Settled<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/**
+ * The edges' way to take a result: `run`'s value or error goes to exactly one of the two handlers,
+ * whether `run` throws, answers at once or answers later.
+ */
+export function settle<T>(
+  run: () => Settled<T>,
+  onValue: (value: T) => void,
+  onError: (error: unknown) => void,
+): void {
+  let value: Settled<T>;
+  try {
+    value = run();
+  } catch (error) {
+    onError(error);
+    return;
+  }
+  if (value instanceof Promise) value.then(onValue, onError);
+  else onValue(value);
+}
