@@ -11,10 +11,13 @@ const BATCH_BYTES = 4096;
 const FLUSH_INTERVAL_MS = 200;
 
 /**
- * Stdout through pino's asynchronous destination, batched: lines are written 4 KiB at a time, and at the
- * latest 200 ms after they were logged. Each write is a round trip through libuv's thread pool; batching
- * makes that one per dozen Checks instead of one per Check. Shutdown flushes; a hard crash can lose the
- * last 200 ms of lines (pino's documented trade-off for asynchronous logging).
+ * Stdout through pino's destination, batched: lines are written 4 KiB at a time, and at the latest 200 ms
+ * after they were logged (sonic-boom's periodic flush), so a write(2) serves about a dozen Checks.
+ * Synchronous, pino's default: the write happens on the event loop instead of a round trip through
+ * libuv's thread pool, which on a one-CPU pod cost two context switches per write (measured: 6,800
+ * against 3,000 per 2 s at 12k Checks/s). A log reader that stops reading therefore slows Checks down
+ * (Envoy's timeout then fails them closed) rather than growing the process's memory. Shutdown flushes; a
+ * hard crash can lose the last 200 ms of lines.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   // pino's default epoch-millisecond time: an ISO string costs a Date and a format per line on the hot path.
@@ -23,9 +26,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 }
 
 function batchedStdout(): DestinationStream {
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
-  setInterval(() => stdout.flush(), FLUSH_INTERVAL_MS).unref();
-  return stdout;
+  return pino.destination({ dest: 1, sync: true, minLength: BATCH_BYTES, periodicFlush: FLUSH_INTERVAL_MS });
 }
 
 /**
