@@ -5,6 +5,7 @@ import type { RevocationEvent } from "../revocation/events.js";
 import { Tally, type TallySlot } from "./tally.js";
 
 type Verdict = "allow" | "deny" | "dry-run";
+type RevocationCacheResult = Extract<RevocationEvent, { type: "cache" }>["result"];
 
 /**
  * The service's Prometheus metrics on their own registry. Every label comes from a closed set (the deny
@@ -51,12 +52,19 @@ export class GatekeeperMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });
-  private readonly revocationCache = new Counter({
+  private readonly revocationCache = new Tally({
     name: "gatekeeper_revocation_cache_total",
     help: "Revocation cache lookups by result (hit, refresh-ahead, miss, negative).",
-    labelNames: ["result"] as const,
+    labelNames: ["result"],
     registers: [this.registry],
   });
+  /** One lookup per Check with revocation on: counted in slots like the decisions. */
+  private readonly revocationCacheSlots: Record<RevocationCacheResult, TallySlot> = {
+    hit: this.revocationCache.slot({ result: "hit" }),
+    "refresh-ahead": this.revocationCache.slot({ result: "refresh-ahead" }),
+    miss: this.revocationCache.slot({ result: "miss" }),
+    negative: this.revocationCache.slot({ result: "negative" }),
+  };
   private readonly revocationAnswers = new Counter({
     name: "gatekeeper_revocation_answers_total",
     help: "Revocation answers served without a fresh verified response: stale (stale-if-error), soft (fail-open), hard (denied).",
@@ -152,7 +160,7 @@ export class GatekeeperMetrics {
   revocation(event: RevocationEvent): void {
     switch (event.type) {
       case "cache":
-        this.revocationCache.labels(event.result).inc();
+        this.revocationCache.add(this.revocationCacheSlots[event.result]);
         return;
       case "fetch":
         this.revocationRequests.labels(event.source, event.outcome).inc();

@@ -62,6 +62,22 @@ describe("decision metrics, counted in slots and handed to Prometheus at scrape 
     expect(body).toContain('gatekeeper_tpp_decisions_total{tpp_id="PSDFR-ACPR-1",decision="allow"} 4');
   });
 
+  it("counts revocation cache lookups by result across scrapes", async () => {
+    const metrics = new GatekeeperMetrics({ processMetrics: false });
+    metrics.revocation({ type: "cache", result: "miss" });
+    metrics.revocation({ type: "cache", result: "hit" });
+    metrics.revocation({ type: "cache", result: "hit" });
+    let body = await metrics.registry.metrics();
+    expect(body).toContain('gatekeeper_revocation_cache_total{result="hit"} 2');
+    expect(body).toContain('gatekeeper_revocation_cache_total{result="miss"} 1');
+    expect(body).not.toContain('gatekeeper_revocation_cache_total{result="negative"}');
+    metrics.revocation({ type: "cache", result: "hit" });
+    metrics.revocation({ type: "cache", result: "refresh-ahead" });
+    body = await metrics.registry.metrics();
+    expect(body).toContain('gatekeeper_revocation_cache_total{result="hit"} 3');
+    expect(body).toContain('gatekeeper_revocation_cache_total{result="refresh-ahead"} 1');
+  });
+
   it("drops a forgotten TPP's series, including counts not yet scraped, and starts afresh if it returns", async () => {
     const metrics = new GatekeeperMetrics({ processMetrics: false });
     const a = tpp("PSDFR-ACPR-2");
