@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
-import { settle } from "../settled.js";
+import { andThen, settle } from "../settled.js";
 import { toCheckInput } from "./check_request.js";
 import { EncodedResponses } from "./encoded_responses.js";
 import { loadProtos, preEncodedAuthorization } from "./protos.js";
@@ -80,8 +80,12 @@ export class AuthorizationServer {
   ): void => {
     const input = toCheckInput(call.request);
     settle(
-      () => this.options.gatekeeper.check(input),
-      ({ decision, responses }) => callback(null, this.responses.bytes(decision, input, responses)),
+      // Encoding inside `run`: an error there is answered like any other bug, never thrown into grpc-js.
+      () =>
+        andThen(this.options.gatekeeper.check(input), ({ decision, responses }) =>
+          this.responses.bytes(decision, input, responses),
+        ),
+      (bytes) => callback(null, bytes),
       (error: unknown) => {
         // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
         // (failure_mode_allow: false -> deny), and say so loudly.

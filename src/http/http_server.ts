@@ -4,7 +4,7 @@ import type { CheckInput } from "../check_input.js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
 import { type DenyReason, REASONS } from "../reasons.js";
-import { settle } from "../settled.js";
+import { andThen, settle } from "../settled.js";
 import { answerFor, denialAnswer, type HttpAnswer } from "./http_answer.js";
 import { toCheckInput } from "./http_request.js";
 
@@ -82,8 +82,11 @@ export class HttpAuthorizationServer {
       return;
     }
     settle(
-      () => this.options.gatekeeper.check(input.value),
-      (outcome) => send(response, answerFor(outcome.decision, outcome.responses)),
+      () =>
+        andThen(this.options.gatekeeper.check(input.value), (outcome) =>
+          answerFor(outcome.decision, outcome.responses),
+        ),
+      (answer) => send(response, answer),
       (error: unknown) => {
         // A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged.
         this.options.logger.error({ err: error, reqId: input.value.requestId }, "check failed");
