@@ -11,7 +11,7 @@ import type { Gate } from "../src/authorize.js";
 import { createDemoPki } from "../src/demo/demo_pki.js";
 import { toCheckInput } from "../src/envoy/check_request.js";
 import { EncodedResponses } from "../src/envoy/encoded_responses.js";
-import { loadProtos, preEncodedAuthorization } from "../src/envoy/protos.js";
+import { loadProtos, servedAuthorization } from "../src/envoy/protos.js";
 import type { WireCheckRequest } from "../src/envoy/wire.js";
 import { Gatekeeper } from "../src/gatekeeper.js";
 import { createLogger } from "../src/log.js";
@@ -70,7 +70,7 @@ export async function coreWarmPath(
   const responses = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
   const metrics = new GatekeeperMetrics({ processMetrics: false });
   const gatekeeper = new Gatekeeper({ gate, responses, mode: "enforce" }, { logger, metrics });
-  const encoded = new EncodedResponses(preEncodedAuthorization(loadProtos().authorization).encodeResponse);
+  const encoded = new EncodedResponses(servedAuthorization(loadProtos().authorization).encodeResponse);
   // As the gRPC edge runs it: a warm Check settles in the same turn, so the loop waits only when it must.
   const once = (): Settled<void> => {
     const input = toCheckInput(request);

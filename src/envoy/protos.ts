@@ -30,7 +30,7 @@ export type EncodeCheckResponse = (response: WireCheckResponse) => Buffer;
  * Check as the server registers it: requests arrive as decoded protobuf messages, and the handler answers
  * with bytes it encoded itself (so it can reuse them) with `encodeResponse`.
  */
-export interface PreEncodedAuthorization {
+export interface ServedAuthorization {
   readonly service: grpc.ServiceDefinition;
   readonly encodeResponse: EncodeCheckResponse;
 }
@@ -56,7 +56,7 @@ export function loadProtos(): LoadedProtos {
  * - responses pass through: the handler hands grpc-js finished CheckResponse bytes, made with the proto's
  *   own serializer (`encodeResponse`).
  */
-export function preEncodedAuthorization(authorization: grpc.ServiceDefinition): PreEncodedAuthorization {
+export function servedAuthorization(authorization: grpc.ServiceDefinition): ServedAuthorization {
   const check = authorization.Check;
   if (check === undefined) throw new Error("proto service Authorization has no Check method");
   const requestType = checkRequestType();

@@ -4,7 +4,7 @@ import type { Logger } from "../log.js";
 import { andThen, settle } from "../settled.js";
 import { toCheckInput } from "./check_request.js";
 import { EncodedResponses } from "./encoded_responses.js";
-import { loadProtos, preEncodedAuthorization } from "./protos.js";
+import { loadProtos, servedAuthorization } from "./protos.js";
 import type { WireCheckRequest } from "./wire.js";
 
 const SERVING = 1;
@@ -36,7 +36,7 @@ export class AuthorizationServer {
 
   constructor(private readonly options: ServerOptions) {
     const protos = loadProtos();
-    const authorization = preEncodedAuthorization(protos.authorization);
+    const authorization = servedAuthorization(protos.authorization);
     this.responses = new EncodedResponses(authorization.encodeResponse);
     this.server.addService(authorization.service, { Check: this.check });
     this.server.addService(protos.health, { Check: this.healthCheck, Watch: this.healthWatch });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { toCheckInput } from "../../src/envoy/check_request.js";
-import { loadProtos, preEncodedAuthorization } from "../../src/envoy/protos.js";
+import { loadProtos, servedAuthorization } from "../../src/envoy/protos.js";
 import type { WireCheckRequest } from "../../src/envoy/wire.js";
 
 // The server decodes CheckRequests with protobufjs and skips proto-loader's toObject copy. Whatever Envoy
 // sends must mean the same to the core either way: same CheckInput from the same bytes.
 const standard = loadProtos().authorization.Check!;
-const served = preEncodedAuthorization(loadProtos().authorization).service.Check!;
+const served = servedAuthorization(loadProtos().authorization).service.Check!;
 
 function bothWays(request: unknown) {
   const bytes = standard.requestSerialize(request);
