@@ -7,7 +7,20 @@ export type Settled<T> = T | Promise<T>;
 
 /** Runs `next` on the value: at once when it is here, when it arrives otherwise. */
 export function andThen<T, U>(value: Settled<T>, next: (value: T) => Settled<U>): Settled<U> {
-  return value instanceof Promise ? value.then(next) : next(value);
+  return isPending(value) ? Promise.resolve(value).then(next) : next(value);
+}
+
+/**
+ * Any thenable counts as "later", not only this realm's Promise: a step that handed back some other
+ * promise-like must never have it read as its answer (a revocation status that is really a pending
+ * promise would otherwise be a status with no verdict).
+ */
+function isPending<T>(value: Settled<T>): value is Promise<T> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 /**
@@ -26,6 +39,6 @@ export function settle<T>(
     onError(error);
     return;
   }
-  if (value instanceof Promise) value.then(onValue, onError);
+  if (isPending(value)) Promise.resolve(value).then(onValue, onError);
   else onValue(value);
 }

@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { andThen, type Settled, settle } from "../src/settled.js";
 
@@ -32,6 +33,19 @@ describe("Settled values", () => {
       errors: [],
       synchronous: false,
     });
+  });
+
+  it("waits for any thenable, not only this realm's Promise", async () => {
+    // A promise from another realm (a vm context) is not `instanceof Promise` here.
+    const foreign = runInNewContext("Promise.resolve(5)") as Promise<number>;
+    expect(foreign instanceof Promise).toBe(false);
+    const later = andThen(foreign, (n) => n + 1);
+    expect(later).toBeInstanceOf(Promise);
+    expect(await later).toBe(6);
+    expect(await outcomes(() => foreign)).toEqual({ values: [5], errors: [], synchronous: false });
+    // Values that cannot be thenables pass straight through.
+    expect(andThen(null, (v) => v)).toBeNull();
+    expect(andThen(undefined, (v) => v)).toBeUndefined();
   });
 
   it("settle turns a throw and a rejection alike into one error call", async () => {

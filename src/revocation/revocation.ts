@@ -91,5 +91,8 @@ export function revocationDenial(status: RevocationStatus): Denial | undefined {
       return deny("CERT_REVOCATION_UNKNOWN", `the ${status.source} responder does not know this certificate`);
     case "unavailable":
       return deny("REVOCATION_UNAVAILABLE", `${status.code}: ${status.detail}`);
+    default:
+      // Unreachable for a well-typed status. If a bug ever hands over something else, fail closed.
+      return deny("REVOCATION_UNAVAILABLE", "no revocation verdict (internal error)");
   }
 }

@@ -114,6 +114,11 @@ describe("answers from the responder named in the certificate's AIA", () => {
     expect(lab.server.hits(PATH.ocsp)).toBe(1);
   });
 
+  it("reads a status it does not recognise as a denial, never as good", () => {
+    const corrupt = {} as Parameters<typeof revocationDenial>[0];
+    expect(revocationDenial(corrupt)?.reason).toBe("REVOCATION_UNAVAILABLE");
+  });
+
   it("answers from its cache synchronously: the warm path never waits on a promise", async () => {
     const { checker } = checkerWith();
     const first = checker.check(subjectOf(lab.certs.good), new Date());
