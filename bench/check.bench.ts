@@ -4,8 +4,9 @@
  * load generator: h2load when installed (Debian nghttp2-client), otherwise a grpc-js client. With h2load and
  * two or more CPUs, each server is pinned to the last CPU and h2load to the first, so a run measures one
  * core's worth of server and the two servers are measured alike. The two servers take turns (1 s each, 8
- * rounds per level; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts by ±30 % within a minute, turns put
- * that drift into both, and the table shows the median round's ratio with the range. Sections:
+ * rounds per level, the first turn alternating; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts by ±30 %
+ * within a minute, turns put that drift into both, and the table shows the median round's ratio with the
+ * range. Sections:
  *   1. warm path (certificate cached, revocation off), closed loop at several concurrency levels, and the
  *      added latency at the level nearest half of the service's saturation;
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       `# Benchmark results\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}.`,
     );
     out(
-      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row.\n`,
+      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row, which one goes first alternating.\n`,
     );
 
     const config = writeConfig(dir, "warm", await freePort(), [
@@ -176,12 +177,20 @@ interface Summary {
   readonly p99us: number;
 }
 
-/** ROUNDS turns of (bare, service) at one concurrency; rounds are pooled. */
+/**
+ * ROUNDS rounds of one turn each at one concurrency; rounds are pooled. Which server goes first
+ * alternates from round to round, so neither always runs on the heels of the other.
+ */
 async function turns(bench: Setup, service: number, bare: number, concurrency: number): Promise<Pair> {
   const samples: { service: Sample; bare: Sample }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const ceiling = await bench.drive(bare, concurrency);
-    samples.push({ bare: ceiling, service: await bench.drive(service, concurrency) });
+    if (round % 2 === 0) {
+      const ceiling = await bench.drive(bare, concurrency);
+      samples.push({ bare: ceiling, service: await bench.drive(service, concurrency) });
+    } else {
+      const measured = await bench.drive(service, concurrency);
+      samples.push({ service: measured, bare: await bench.drive(bare, concurrency) });
+    }
   }
   return {
     service: pool(samples.map((s) => s.service)),
