@@ -80,6 +80,9 @@ const decode = (bytes: Buffer): WireCheckResponse => CHECK.responseDeserialize(b
 
 const accounts = (tpp: keyof DemoPki["tpps"], headers: Record<string, string> = {}): CheckRequestObject =>
   checkRequest({ path: "/v1/accounts", certPem: pki.tpps[tpp].pem, headers });
+/** A route tpp-ai's roles do not cover (payments need PSP_PI). */
+const payment = (tpp: keyof DemoPki["tpps"]): CheckRequestObject =>
+  checkRequest({ method: "POST", path: "/v1/payments/sepa-credit-transfers", certPem: pki.tpps[tpp].pem });
 
 describe("encoded allow answers, reused for a returning TPP", () => {
   it("answers a returning TPP with exactly the bytes it encoded the first time", async () => {
@@ -115,15 +118,7 @@ describe("encoded allow answers, reused for a returning TPP", () => {
 
   it("encodes denials fresh: a cached allow does not answer a route the TPP may not use", async () => {
     await checkBytes(accounts("tpp-ai"));
-    const denied = decode(
-      await checkBytes(
-        checkRequest({
-          method: "POST",
-          path: "/v1/payments/sepa-credit-transfers",
-          certPem: pki.tpps["tpp-ai"].pem,
-        }),
-      ),
-    );
+    const denied = decode(await checkBytes(payment("tpp-ai")));
     expect(denied.status.code).not.toBe(0);
     expect(denied.dynamic_metadata?.fields.reason).toMatchObject({ stringValue: "ROLE_NOT_ALLOWED" });
   });
@@ -137,15 +132,7 @@ describe("encoded allow answers, reused for a returning TPP", () => {
       expect(headerValue(after, "x-tpp-organization-id")).toBeUndefined();
       expect(headerValue(after, "x-psd2-organization-id")).toBe("PSDFR-ACPR-10001");
       for (let round = 0; round < 2; round++) {
-        const waived = decode(
-          await checkBytes(
-            checkRequest({
-              method: "POST",
-              path: "/v1/payments/sepa-credit-transfers",
-              certPem: pki.tpps["tpp-ai"].pem,
-            }),
-          ),
-        );
+        const waived = decode(await checkBytes(payment("tpp-ai")));
         expect(waived.status.code).toBe(0);
         expect(headerValue(waived, "x-psd2-dry-run-deny")).toBe("ROLE_NOT_ALLOWED");
       }
