@@ -5,18 +5,21 @@ import { type CertificateSource, MAX_OFFERED_CERTIFICATES } from "./certificate_
 import { DecodedValues } from "./decoded_values.js";
 import { pemFromPercentEncoded } from "./pem.js";
 import { type PresentedCertificate, presented } from "./presented_certificate.js";
-import { parseXfcc, type XfccElement } from "./xfcc_header.js";
+import { envoyElement, type XfccElement } from "./xfcc_element.js";
+import { parseXfcc } from "./xfcc_header.js";
 
 export const XFCC_HEADER = "x-forwarded-client-cert";
 
 /**
- * Envoy's `x-forwarded-client-cert`. One element counts: the one added by the trusted hop nearest to us
- * (CertificateSources checks that hop before this runs). That is the last element, with one exception:
- * when the Envoy that calls us runs APPEND_FORWARD (an Istio sidecar does) and the hop connected to it
- * with mTLS, Envoy appends an element about the hop's own certificate, whose URI, DNS or Subject is the
- * hop's identity (`source.principal`). When the hop is trusted by that principal, that element is about
- * the hop, not the TPP, and the one before it, which the hop added, is read. Elements further out were
- * added by parties this service knows nothing about and are never read.
+ * Envoy's `x-forwarded-client-cert`, read only from a trusted hop (CertificateSources checks the hop
+ * before this runs). A trusted hop sets the header itself (SANITIZE_SET, or a proxy that does the same),
+ * so it holds exactly one element, the hop's, and that element is first. The only other element there can
+ * legitimately be is one the Envoy that calls us appended about the hop (APPEND_FORWARD, an Istio sidecar)
+ * when the hop reached it over mTLS, which is the case only for a hop trusted by principal. So the header
+ * must have one element, or two when the second is that Envoy's element about the hop; any other count
+ * means a client-controlled value (a SAN, which Envoy writes unescaped) split the hop's element, and is
+ * refused as CERT_FORWARDED_UNTRUSTED_HOP. The element read is always the first: its Hash and Cert come
+ * before every value a client can choose (Envoy's key order), so no client can move them.
  */
 export class XfccCertificates implements CertificateSource {
   readonly origin = "xfcc";
@@ -43,9 +46,9 @@ export class XfccCertificates implements CertificateSource {
 }
 
 /**
- * The leaf is the nearest element's `Cert`, or the first certificate of its `Chain` when Envoy was told
- * to send only the chain. `Chain` includes the leaf (Envoy's definition); the rest of it is offered to
- * path building as untrusted intermediates.
+ * The leaf is the hop's element's `Cert`, or the first certificate of its `Chain` when Envoy was told to
+ * send only the chain; either must be the certificate the element's `Hash` names. `Chain` includes the
+ * leaf (Envoy's definition); the rest of it is offered to path building as untrusted intermediates.
  */
 export function decodeXfcc(
   header: string,
@@ -55,60 +58,67 @@ export function decodeXfcc(
   const maxChainBytes = maxCertificateBytes * (MAX_OFFERED_CERTIFICATES + 1);
   if (header.length > maxCertificateBytes + 2 * maxChainBytes)
     return fail(malformed(`header over ${maxCertificateBytes + 2 * maxChainBytes} bytes`));
-  const elements = parseXfcc(header);
-  if (!elements.ok) return elements;
-  const nearest = addedByHop(elements.value, hopIdentity);
-  const cert = single(nearest, "cert", maxCertificateBytes);
-  if (!cert.ok) return cert;
-  const chain = single(nearest, "chain", maxChainBytes);
-  if (!chain.ok) return chain;
-  if (cert.value === undefined && chain.value === undefined)
-    return fail(deny("CERT_MISSING", "the nearest x-forwarded-client-cert element has no Cert and no Chain"));
-  const chainDer =
-    chain.value === undefined ? ok([]) : pemFromPercentEncoded(chain.value, MAX_OFFERED_CERTIFICATES + 1);
+  const element = hopElement(header, hopIdentity);
+  if (!element.ok) return element;
+  const { cert, chain, hash } = element.value;
+  if (cert !== undefined && cert.length > maxCertificateBytes)
+    return fail(malformed(`Cert over ${maxCertificateBytes} bytes`));
+  if (chain !== undefined && chain.length > maxChainBytes)
+    return fail(malformed(`Chain over ${maxChainBytes} bytes`));
+  if (cert === undefined && chain === undefined)
+    return fail(deny("CERT_MISSING", "the hop's x-forwarded-client-cert element has no Cert and no Chain"));
+  const chainDer = chain === undefined ? ok([]) : pemFromPercentEncoded(chain, MAX_OFFERED_CERTIFICATES + 1);
   if (!chainDer.ok) return chainDer;
-  const leaf =
-    cert.value === undefined ? ok(chainDer.value.slice(0, 1)) : pemFromPercentEncoded(cert.value, 1);
+  const leaf = cert === undefined ? ok(chainDer.value.slice(0, 1)) : pemFromPercentEncoded(cert, 1);
   if (!leaf.ok) return leaf;
   const leafDer = leaf.value[0]!;
-  return ok(
-    presented(
-      leafDer,
-      "xfcc",
-      chainDer.value.filter((der) => !der.equals(leafDer)),
+  const certificate = presented(
+    leafDer,
+    "xfcc",
+    chainDer.value.filter((der) => !der.equals(leafDer)),
+  );
+  if (certificate.sha256 !== hash)
+    return fail(untrusted("the element's Hash is not the SHA-256 of its certificate"));
+  return ok(certificate);
+}
+
+/** Every element in Envoy's shape, in the count the hop can have produced; the hop's (the first) returned. */
+function hopElement(header: string, hopIdentity: string | undefined): Result<XfccElement> {
+  const parsed = parseXfcc(header);
+  if (!parsed.ok) return parsed;
+  const elements: XfccElement[] = [];
+  for (const [index, pairs] of parsed.value.entries()) {
+    const element = envoyElement(pairs, index);
+    if (!element.ok) return element;
+    elements.push(element.value);
+  }
+  const [first, second] = elements;
+  if (elements.length === 1) return ok(first!);
+  if (elements.length === 2 && hopIdentity !== undefined && appendedAboutHop(first!, second!, hopIdentity))
+    return ok(first!);
+  return fail(
+    untrusted(
+      `${elements.length} elements where the trusted hop ${hopIdentity === undefined ? "writes one" : "writes one and the Envoy before us may append one about it"}`,
     ),
   );
 }
 
 /**
- * The last element, except in the Istio sidecar pattern: the sidecar in front of us (APPEND_FORWARD)
- * appends an element *about* the trusted hop, and the hop's own element comes before it. That skip is
- * taken only when the last element was not written by the hop (its `By` is not the hop) and the element
- * before it was (`By` is the hop): a TPP whose certificate merely names the hop's identity in a SAN cannot
- * make us read an element the client typed.
+ * The Istio sidecar pattern: the second element is about the hop (its URI, DNS or Subject is the hop's
+ * principal) and was not written by the hop (its `By` is not the hop), while the first was (`By` is the
+ * hop). A TPP whose certificate merely names the hop in a SAN cannot pass for it: the hop's own element
+ * names the hop in `By`, which comes from the hop's certificate, never the client's.
  */
-function addedByHop(elements: readonly XfccElement[], hopIdentity: string | undefined): XfccElement {
-  const last = elements[elements.length - 1]!;
-  if (hopIdentity === undefined || elements.length < 2 || !describes(last, hopIdentity)) return last;
-  const previous = elements[elements.length - 2]!;
-  return !writtenBy(last, hopIdentity) && writtenBy(previous, hopIdentity) ? previous : last;
-}
-
-function writtenBy(element: XfccElement, identity: string): boolean {
-  return element.get("by")?.includes(identity) === true;
+function appendedAboutHop(first: XfccElement, second: XfccElement, hopIdentity: string): boolean {
+  return describes(second, hopIdentity) && !second.by.includes(hopIdentity) && first.by.includes(hopIdentity);
 }
 
 function describes(element: XfccElement, identity: string): boolean {
-  return ["uri", "dns", "subject"].some((key) => element.get(key)?.includes(identity) === true);
+  return element.uri.includes(identity) || element.dns.includes(identity) || element.subject === identity;
 }
 
-/** At most one value: two `Cert`s in one element would leave us guessing which one the proxy wrote. */
-function single(element: XfccElement, key: string, maxBytes: number): Result<string | undefined> {
-  const values = element.get(key);
-  if (values === undefined) return ok(undefined);
-  if (values.length > 1) return fail(malformed(`${key} appears ${values.length} times in one element`));
-  const value = values[0]!;
-  return value.length > maxBytes ? fail(malformed(`${key} over ${maxBytes} bytes`)) : ok(value);
+function untrusted(detail: string): Denial {
+  return deny("CERT_FORWARDED_UNTRUSTED_HOP", `x-forwarded-client-cert: ${detail}`);
 }
 
 function malformed(detail: string): Denial {

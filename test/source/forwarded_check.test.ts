@@ -116,7 +116,8 @@ describe("a certificate forwarded by a trusted hop", () => {
     });
     const sidecar = xfccElement({
       by: "spiffe://cluster.local/ns/bank/sa/accounts-api",
-      hash: "0f",
+      // The SHA-256 of the gateway's own certificate, which the service never sees.
+      hash: "0f".repeat(32),
       subject: "",
       uri: GATEWAY_PRINCIPAL,
     });
@@ -145,6 +146,7 @@ describe("a certificate forwarded by a trusted hop", () => {
       headers: { "x-forwarded-client-cert": `${typedByClient},${byGateway}` },
     });
     expect(headerValue(result.response, "x-tpp-organization-id")).not.toBe("PSDBE-NBB-0123.456.789");
+    expect(result.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
   it("allows a QWAC from RFC 9440 Client-Cert and Client-Cert-Chain", async () => {

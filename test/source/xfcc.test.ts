@@ -1,83 +1,139 @@
 import { createHash } from "node:crypto";
+import { SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
+import { issueCertificate } from "../../src/pki/factory.js";
 import { decodeXfcc } from "../../src/source/xfcc.js";
+import { envoyElement } from "../../src/source/xfcc_element.js";
 import { parseXfcc } from "../../src/source/xfcc_header.js";
-import { envoyEncode, xfccElement } from "./encodings.js";
+import { xfccElement } from "./encodings.js";
+import { envoyXfccHeader } from "./envoy_xfcc.js";
 
 const MAX = 16_384;
 let pki: DemoPki;
 
+let gatewayPem: string;
+
 beforeAll(async () => {
   pki = await createDemoPki();
+  const gateway = await issueCertificate({
+    subject: "CN=istio-ingressgateway",
+    issuer: pki.intermediate,
+    extraExtensions: [new SubjectAlternativeNameExtension([{ type: "url", value: GATEWAY }])],
+  });
+  gatewayPem = gateway.pem;
 });
 
 const der = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64");
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
-describe("the XFCC grammar", () => {
-  it("splits elements on commas and pairs on semicolons, keys case-insensitive", () => {
-    const parsed = parseXfcc("By=spiffe://a;Hash=01,By=spiffe://b;URI=spiffe://c");
-    expect(parsed.ok).toBe(true);
-    if (!parsed.ok) return;
-    expect(parsed.value).toHaveLength(2);
-    expect(parsed.value[0]!.get("by")).toEqual(["spiffe://a"]);
-    expect(parsed.value[1]!.get("uri")).toEqual(["spiffe://c"]);
+const HASH = "ab".repeat(32);
+const pairsOf = (header: string) => {
+  const parsed = parseXfcc(header);
+  return parsed.ok
+    ? parsed.value.map((element) => element.map(({ key, value }) => `${key}=${value}`))
+    : parsed;
+};
+
+describe("the XFCC syntax as Envoy writes it", () => {
+  it("splits elements on commas and pairs on semicolons, keeping values as written", () => {
+    expect(pairsOf("By=spiffe://a;Hash=01,By=spiffe://b;URI=spiffe://c")).toEqual([
+      ["By=spiffe://a", "Hash=01"],
+      ["By=spiffe://b", "URI=spiffe://c"],
+    ]);
   });
 
-  it("keeps commas and semicolons inside quotes as data", () => {
-    const parsed = parseXfcc('Subject="CN=a, O=Bank; Unit,C=FR";URI=x,By=y');
-    expect(parsed.ok).toBe(true);
-    if (!parsed.ok) return;
-    expect(parsed.value).toHaveLength(2);
-    expect(parsed.value[0]!.get("subject")).toEqual(["CN=a, O=Bank; Unit,C=FR"]);
+  it("keeps commas, semicolons and escaped quotes inside quotes as data", () => {
+    expect(pairsOf('Subject="CN=a\\, O=Bank\\; Unit,O=\\"Q\\" SA,C=FR";URI=x,By=y')).toEqual([
+      ['Subject=CN=a\\, O=Bank\\; Unit,O=\\"Q\\" SA,C=FR', "URI=x"],
+      ["By=y"],
+    ]);
   });
 
-  it("reads backslash-escaped quotes, and unescaped inner quotes in a Subject as data", () => {
-    const escaped = parseXfcc('Subject="O=\\"Quoted\\" SA";URI=x');
-    expect(escaped.ok && escaped.value[0]!.get("subject")).toEqual(['O="Quoted" SA']);
-    const unescaped = parseXfcc('Subject="O="Quoted" SA,CN=x";URI=u');
-    expect(unescaped.ok && unescaped.value[0]!.get("subject")).toEqual(['O="Quoted" SA,CN=x']);
-    expect(unescaped.ok && unescaped.value[0]!.get("uri")).toEqual(["u"]);
-  });
-
-  it("keeps every DNS value of an element", () => {
-    const parsed = parseXfcc("DNS=a.example;DNS=b.example");
-    expect(parsed.ok && parsed.value[0]!.get("dns")).toEqual(["a.example", "b.example"]);
-  });
-
-  it("accepts the ', ' that proxies and node put between joined header lines", () => {
-    const parsed = parseXfcc("By=a;URI=b , By=c ;URI=d");
-    expect(parsed.ok && parsed.value.map((element) => element.get("by"))).toEqual([["a"], ["c"]]);
+  it("marks which values were quoted", () => {
+    const parsed = parseXfcc('Hash=01;Cert="x";URI=');
+    expect(parsed.ok && parsed.value[0]!.map((pair) => pair.quoted)).toEqual([false, true, false]);
   });
 
   it.each([
     ["an unterminated quote", 'Cert="abc'],
+    ["a backslash escaping the closing quote", 'Cert="abc\\"'],
     ["a key without a value separator", "Cert"],
     ["an empty element", "By=a,,By=b"],
     ["a trailing separator", "By=a;"],
-    ["a quote inside a bare value", 'By=a"b'],
+    ["an unescaped quote inside a quoted value", 'Subject="O="Quoted" SA";URI=u'],
     ["text after a closing quote", 'Cert="a" b'],
+    ["the space proxies put between joined header lines (Envoy writes none)", "By=a;URI=b, By=c"],
     ["an empty header", ""],
   ])("refuses %s as CERT_MALFORMED", (_case, header) => {
     const parsed = parseXfcc(header);
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.denial.reason).toBe("CERT_MALFORMED");
+    expect(!parsed.ok && parsed.denial.reason).toBe("CERT_MALFORMED");
   });
 });
 
-describe("the certificate in an XFCC header", () => {
-  it("decodes Envoy's percent-encoded Cert and keeps the leaf's SHA-256 as its identity", () => {
-    const leaf = pki.tpps["tpp-ai"];
-    const header = xfccElement({
-      by: "spiffe://cluster.local/ns/edge/sa/gateway",
-      hash: sha256(Buffer.from(leaf.cert.rawData)),
-      cert: leaf.pem,
-      subject: leaf.cert.subject,
-      dns: ["tpp-ai.demo.example"],
+describe("an element in the shape Envoy gives it", () => {
+  const element = (header: string) => {
+    const parsed = parseXfcc(header);
+    if (!parsed.ok) throw new Error(parsed.denial.detail);
+    return envoyElement(parsed.value[0]!, 0);
+  };
+
+  it("reads By, Hash, Cert, Chain, Subject, every URI and every DNS, in Envoy's order", () => {
+    const read = element(
+      `By=spiffe://gw;Hash=${HASH};Cert="c";Chain="d";Subject="CN=x";URI=u1;URI=u2;DNS=a;DNS=b`,
+    );
+    expect(read.ok && read.value).toEqual({
+      by: ["spiffe://gw"],
+      hash: HASH,
+      cert: "c",
+      chain: "d",
+      subject: "CN=x",
+      uri: ["u1", "u2"],
+      dns: ["a", "b"],
     });
+  });
+
+  it("accepts the empty URI Envoy writes for a certificate without one", () => {
+    const read = element(`Hash=${HASH};Subject="";URI=`);
+    expect(read.ok && read.value.uri).toEqual([""]);
+  });
+
+  it.each([
+    ["a Cert after the URI (a SAN that carried a pair)", `Hash=${HASH};URI=urn:x;Cert="c"`],
+    ["a second Cert", `Hash=${HASH};Cert="c";Cert="d"`],
+    ["a second Hash", `Hash=${HASH};Hash=${HASH};Cert="c"`],
+    ["a Hash after the Cert", `Cert="c";Hash=${HASH}`],
+    ["no Hash", 'Cert="c"'],
+    ["a Hash that is not a SHA-256", 'Hash=00;Cert="c"'],
+    ["an upper-case Hash", `Hash=${HASH.toUpperCase()};Cert="c"`],
+    ["a key Envoy does not write", `Hash=${HASH};Cert="c";Role=admin`],
+    ["a key spelled otherwise than Envoy spells it", `Hash=${HASH};cert="c"`],
+    ["a Cert written raw", `Hash=${HASH};Cert=c`],
+    ["a URI written quoted", `Hash=${HASH};URI="u"`],
+    ["a raw value holding '='", `Hash=${HASH};URI=urn:x=y`],
+    ["a raw value holding '\"'", `Hash=${HASH};URI=urn:x"y`],
+    ["a DNS before the URI", `Hash=${HASH};DNS=a;URI=u`],
+  ])("refuses %s as CERT_FORWARDED_UNTRUSTED_HOP", (_case, header) => {
+    const read = element(header);
+    expect(!read.ok && read.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+  });
+});
+
+const GATEWAY = "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account";
+const SIDECAR = "spiffe://cluster.local/ns/bank/sa/accounts-api";
+const ALL_DETAILS = { cert: true, subject: true, uri: true, dns: true } as const;
+
+describe("the certificate in an XFCC header", () => {
+  it("decodes the element Envoy sets (SANITIZE_SET) and keeps the leaf's SHA-256 as its identity", () => {
+    const leaf = pki.tpps["tpp-ai"];
+    const header = envoyXfccHeader(
+      "SANITIZE_SET",
+      undefined,
+      { peer: leaf.pem, localUriSans: [GATEWAY] },
+      ALL_DETAILS,
+    );
     expect(header).toContain("%0A");
-    const decoded = decodeXfcc(header, MAX);
+    const decoded = decodeXfcc(header!, MAX);
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
     expect(decoded.value.der.equals(Buffer.from(leaf.cert.rawData))).toBe(true);
@@ -86,26 +142,56 @@ describe("the certificate in an XFCC header", () => {
     expect(decoded.value.sha256).toBe(sha256(Buffer.from(leaf.cert.rawData)));
   });
 
-  it("takes the last element, the one the nearest proxy added, and ignores the earlier ones", () => {
-    const far = xfccElement({ by: "spiffe://far", cert: pki.tpps["tpp-pi"].pem });
-    const near = xfccElement({ by: "spiffe://near", cert: pki.tpps["tpp-ai"].pem });
-    const decoded = decodeXfcc(`${far},${near}`, MAX);
-    expect(decoded.ok && decoded.value.der.equals(der(pki.tpps["tpp-ai"].pem))).toBe(true);
+  it("refuses a second element from a hop trusted by address: the hop writes one", () => {
+    const clientSent = xfccElement({ cert: pki.tpps["tpp-pi"].pem });
+    const appended = envoyXfccHeader(
+      "APPEND_FORWARD",
+      clientSent,
+      { peer: pki.tpps["tpp-ai"].pem },
+      { cert: true },
+    );
+    const decoded = decodeXfcc(appended!, MAX);
+    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
-  it("skips the element the calling Envoy appended about a hop trusted by principal (Istio sidecar)", () => {
-    const gateway = "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account";
-    const added = xfccElement({ by: gateway, cert: pki.tpps["tpp-ai"].pem });
-    const appended = xfccElement({
-      by: "spiffe://cluster.local/ns/bank/sa/api",
-      hash: "ab",
-      subject: "",
-      uri: gateway,
-    });
-    const asSidecar = decodeXfcc(`${added},${appended}`, MAX, gateway);
+  it("reads the gateway's element behind the sidecar that appended one about the gateway (Istio)", () => {
+    const atGateway = envoyXfccHeader(
+      "SANITIZE_SET",
+      undefined,
+      { peer: pki.tpps["tpp-ai"].pem, localUriSans: [GATEWAY] },
+      { cert: true },
+    );
+    const atSidecar = envoyXfccHeader(
+      "APPEND_FORWARD",
+      atGateway,
+      { peer: gatewayPem, localUriSans: [SIDECAR] },
+      { subject: true, uri: true, dns: true },
+    )!;
+    const asSidecar = decodeXfcc(atSidecar, MAX, GATEWAY);
     expect(asSidecar.ok && asSidecar.value.der.equals(der(pki.tpps["tpp-ai"].pem))).toBe(true);
-    const hopNotByPrincipal = decodeXfcc(`${added},${appended}`, MAX);
-    expect(!hopNotByPrincipal.ok && hopNotByPrincipal.denial.reason).toBe("CERT_MISSING");
+    const hopNotByPrincipal = decodeXfcc(atSidecar, MAX);
+    expect(!hopNotByPrincipal.ok && hopNotByPrincipal.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+  });
+
+  it("refuses two elements from a principal hop unless the second is about the hop and the first is the hop's", () => {
+    const byGateway = xfccElement({ by: GATEWAY, cert: pki.tpps["tpp-ai"].pem });
+    const aboutGatewayByGateway = xfccElement({ by: GATEWAY, cert: pki.tpps["tpp-pi"].pem, uri: GATEWAY });
+    const aboutSomeoneElse = xfccElement({
+      by: SIDECAR,
+      cert: pki.tpps["tpp-pi"].pem,
+      uri: "spiffe://other",
+    });
+    const typedByClient = xfccElement({ cert: pki.tpps["tpp-all"].pem });
+    const aboutGateway = xfccElement({ by: SIDECAR, cert: pki.tpps["tpp-pi"].pem, uri: GATEWAY });
+    for (const header of [
+      `${typedByClient},${aboutGatewayByGateway}`,
+      `${byGateway},${aboutSomeoneElse}`,
+      `${typedByClient},${aboutGateway}`,
+      `${byGateway},${aboutGateway},${aboutGateway}`,
+    ]) {
+      const decoded = decodeXfcc(header, MAX, GATEWAY);
+      expect(!decoded.ok && decoded.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    }
   });
 
   it("never skips the only element, even when it describes the peer", () => {
@@ -115,9 +201,13 @@ describe("the certificate in an XFCC header", () => {
   });
 
   it("offers the Chain, minus the leaf it repeats, to complete the path", () => {
-    const leaf = pki.tpps["tpp-ai"].pem;
-    const header = xfccElement({ cert: leaf, chain: `${leaf}${pki.intermediate.pem}` });
-    const decoded = decodeXfcc(header, MAX);
+    const header = envoyXfccHeader(
+      "SANITIZE_SET",
+      undefined,
+      { peer: pki.tpps["tpp-ai"].pem, peerChain: [pki.intermediate.pem] },
+      { cert: true, chain: true },
+    );
+    const decoded = decodeXfcc(header!, MAX);
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
     expect(decoded.value.offered).toHaveLength(1);
@@ -125,8 +215,13 @@ describe("the certificate in an XFCC header", () => {
   });
 
   it("takes the leaf from the Chain when Envoy sends only the Chain", () => {
-    const header = xfccElement({ chain: `${pki.tpps["tpp-ic"].pem}${pki.intermediate.pem}` });
-    const decoded = decodeXfcc(header, MAX);
+    const header = envoyXfccHeader(
+      "SANITIZE_SET",
+      undefined,
+      { peer: pki.tpps["tpp-ic"].pem, peerChain: [pki.intermediate.pem] },
+      { chain: true, uri: true },
+    );
+    const decoded = decodeXfcc(header!, MAX);
     expect(decoded.ok && decoded.value.der.equals(der(pki.tpps["tpp-ic"].pem))).toBe(true);
     expect(decoded.ok && decoded.value.offered.length).toBe(1);
   });
@@ -143,25 +238,30 @@ describe("the certificate in an XFCC header", () => {
     expect(new Set([alone.value.cacheKey, chained.value.cacheKey, rooted.value.cacheKey]).size).toBe(3);
   });
 
+  it("refuses a Cert that is not the certificate the element's Hash names", () => {
+    const hashOfAnother = sha256(der(pki.tpps["tpp-pi"].pem));
+    const decoded = decodeXfcc(xfccElement({ hash: hashOfAnother, cert: pki.tpps["tpp-ai"].pem }), MAX);
+    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+  });
+
   it("reports an element without Cert or Chain as a missing certificate", () => {
-    const decoded = decodeXfcc('By=spiffe://gw;Hash=00;Subject="CN=x"', MAX);
+    const header = envoyXfccHeader(
+      "SANITIZE_SET",
+      undefined,
+      { peer: pki.tpps["tpp-ai"].pem },
+      { subject: true },
+    );
+    const decoded = decodeXfcc(header!, MAX);
     expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MISSING");
   });
 
-  it("refuses an element with two Certs: a Subject cannot smuggle in a second one", () => {
-    const cert = envoyEncode(pki.tpps["tpp-ai"].pem);
-    const forged = envoyEncode(pki.tpps["tpp-all"].pem);
-    const decoded = decodeXfcc(`Cert="${cert}";Subject="O=x";Cert="${forged}"`, MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
-  });
-
   it.each([
-    ["bad percent-encoding", 'Cert="%ZZ"'],
-    ["a Cert that is not PEM", 'Cert="hello"'],
+    ["bad percent-encoding", () => `Hash=${HASH};Cert="%ZZ"`],
+    ["a Cert that is not PEM", () => `Hash=${HASH};Cert="hello"`],
     ["two certificates in Cert", () => xfccElement({ cert: `${pki.tpps["tpp-ai"].pem}${pki.root.pem}` })],
-    ["a Cert over the size limit", () => `Cert="${"A".repeat(MAX + 1)}"`],
+    ["a Cert over the size limit", () => `Hash=${HASH};Cert="${"A".repeat(MAX + 1)}"`],
   ])("refuses %s as CERT_MALFORMED", (_case, header) => {
-    const decoded = decodeXfcc(typeof header === "function" ? header() : header, MAX);
+    const decoded = decodeXfcc(header(), MAX);
     expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
   });
 });
