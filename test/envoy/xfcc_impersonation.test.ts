@@ -121,6 +121,16 @@ describe("XFCC set by the calling Envoy (SANITIZE_SET) cannot be steered by a cl
     expect(result.orgId).toBe(victim.cert.subjectName.getField("2.5.4.97")[0]);
   });
 
+  it("keeps a Subject that smuggles a Cert inside its quotes (RFC 2253 escapes the quotes): the attacker is judged", async () => {
+    const smuggled = `CN=x\\";Cert=\\"${envoyEncode(pki.tpps["tpp-ai"].pem)}, O=Attacker`;
+    const attacker = await issueCertificate({ subject: smuggled });
+    const header = sanitizeSet(attacker.pem, { cert: true, subject: true });
+    expect(header).toContain('CN=x\\"\\;Cert=\\"');
+    const result = await check("GET", "/v1/accounts", header);
+    expect(result.allowed).toBe(false);
+    expect(result.reason).toBe("CERT_UNTRUSTED");
+  });
+
   it("ignores what the client sent: Envoy replaced it, and the attacker's own certificate is judged", async () => {
     const forged = `Hash=00;Cert="${envoyEncode(pki.tpps["tpp-all"].pem)}"`;
     const header = sanitizeSet(await attackerWith("url", "urn:attacker"), { cert: true, uri: true }, forged);
