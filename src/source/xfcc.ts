@@ -92,15 +92,14 @@ function hopElement(header: string, hopIdentity: string | undefined): Result<Xfc
     if (!element.ok) return element;
     elements.push(element.value);
   }
-  const [first, second] = elements;
-  if (elements.length === 1) return ok(first!);
-  if (elements.length === 2 && hopIdentity !== undefined && appendedAboutHop(first!, second!, hopIdentity))
-    return ok(first!);
-  return fail(
-    untrusted(
-      `${elements.length} elements where the trusted hop ${hopIdentity === undefined ? "writes one" : "writes one and the Envoy before us may append one about it"}`,
-    ),
-  );
+  const [first, second, ...more] = elements;
+  if (first !== undefined && second === undefined) return ok(first);
+  if (first !== undefined && second !== undefined && more.length === 0 && hopIdentity !== undefined) {
+    if (appendedAboutHop(first, second, hopIdentity)) return ok(first);
+  }
+  const expected =
+    hopIdentity === undefined ? "one" : "one, or two behind an Envoy that appended one about it";
+  return fail(untrusted(`${elements.length} elements; the trusted hop accounts for ${expected}`));
 }
 
 /**

@@ -17,43 +17,49 @@ export interface XfccElement {
   /** Lower-case hex SHA-256 of the certificate the element is about. */
   readonly hash: string;
   /** Percent-encoded PEM, as Envoy writes it. */
-  readonly cert?: string;
-  readonly chain?: string;
+  readonly cert: string | undefined;
+  readonly chain: string | undefined;
   /** RFC 2253, escapes in place (as Envoy's `source.principal` spells a subject). */
-  readonly subject?: string;
+  readonly subject: string | undefined;
   readonly uri: readonly string[];
   readonly dns: readonly string[];
 }
 
 type Key = "By" | "Hash" | "Cert" | "Chain" | "Subject" | "URI" | "DNS";
 
-/** Envoy's order; `repeats` are the keys it writes once per SAN; `quoted` the ones it puts in quotes. */
-const KEYS: ReadonlyMap<
-  string,
-  { readonly rank: number; readonly repeats: boolean; readonly quoted: boolean }
-> = new Map([
-  ["By", { rank: 0, repeats: true, quoted: false }],
-  ["Hash", { rank: 1, repeats: false, quoted: false }],
-  ["Cert", { rank: 2, repeats: false, quoted: true }],
-  ["Chain", { rank: 3, repeats: false, quoted: true }],
-  ["Subject", { rank: 4, repeats: false, quoted: true }],
-  ["URI", { rank: 5, repeats: true, quoted: false }],
-  ["DNS", { rank: 6, repeats: true, quoted: false }],
-]);
+interface KeySpec {
+  /** Position in Envoy's order. */
+  readonly rank: number;
+  /** Written once per SAN, so it may repeat (next to itself). */
+  readonly repeats: boolean;
+  readonly quoted: boolean;
+}
+
+const KEYS: Readonly<Record<Key, KeySpec>> = {
+  By: { rank: 0, repeats: true, quoted: false },
+  Hash: { rank: 1, repeats: false, quoted: false },
+  Cert: { rank: 2, repeats: false, quoted: true },
+  Chain: { rank: 3, repeats: false, quoted: true },
+  Subject: { rank: 4, repeats: false, quoted: true },
+  URI: { rank: 5, repeats: true, quoted: false },
+  DNS: { rank: 6, repeats: true, quoted: false },
+};
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** The element, or CERT_FORWARDED_UNTRUSTED_HOP: part of it was not laid out by the hop. */
 export function envoyElement(pairs: readonly XfccPair[], index: number): Result<XfccElement> {
   const values = new Map<Key, string[]>();
-  let previousRank = -1;
+  let previous: KeySpec | undefined;
   for (const pair of pairs) {
-    const problem = misplaced(pair, previousRank);
+    if (!isKey(pair.key))
+      return fail(ambiguous(index, `a key Envoy does not write (${pair.key.slice(0, 20)})`));
+    const spec = KEYS[pair.key];
+    const problem = misplaced(pair, spec, previous);
     if (problem !== undefined) return fail(ambiguous(index, problem));
-    previousRank = KEYS.get(pair.key)!.rank;
-    const key = pair.key as Key;
-    const seen = values.get(key);
-    if (seen === undefined) values.set(key, [pair.value]);
+    previous = spec;
+    const seen = values.get(pair.key);
+    if (seen === undefined) values.set(pair.key, [pair.value]);
     else seen.push(pair.value);
   }
   const hash = values.get("Hash")?.[0];
@@ -61,28 +67,25 @@ export function envoyElement(pairs: readonly XfccPair[], index: number): Result<
   return ok({
     by: values.get("By") ?? [],
     hash,
-    ...optional("cert", values.get("Cert")),
-    ...optional("chain", values.get("Chain")),
-    ...optional("subject", values.get("Subject")),
+    cert: values.get("Cert")?.[0],
+    chain: values.get("Chain")?.[0],
+    subject: values.get("Subject")?.[0],
     uri: values.get("URI") ?? [],
     dns: values.get("DNS") ?? [],
   });
 }
 
-/** Why this pair cannot be where it is, or undefined. Values are never echoed: they are the client's. */
-function misplaced(pair: XfccPair, previousRank: number): string | undefined {
-  const spec = KEYS.get(pair.key);
-  if (spec === undefined) return `a key Envoy does not write (${pair.key.slice(0, 20)})`;
-  if (spec.rank < previousRank || (spec.rank === previousRank && !spec.repeats))
+function isKey(key: string): key is Key {
+  return Object.hasOwn(KEYS, key);
+}
+
+/** Why this pair cannot come after `previous`, or undefined. Values are never echoed: they are the client's. */
+function misplaced(pair: XfccPair, spec: KeySpec, previous: KeySpec | undefined): string | undefined {
+  if (previous !== undefined && (spec.rank < previous.rank || (spec === previous && !spec.repeats)))
     return `${pair.key} out of Envoy's order or repeated`;
   if (spec.quoted !== pair.quoted) return `${pair.key} ${spec.quoted ? "unquoted" : "quoted"}`;
   if (!pair.quoted && /["=]/.test(pair.value)) return `${pair.key} value holds '"' or '='`;
   return undefined;
-}
-
-function optional<K extends string>(name: K, values: readonly string[] | undefined): { [P in K]?: string } {
-  const value = values?.[0];
-  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: string };
 }
 
 function ambiguous(index: number, problem: string): Denial {
