@@ -1,0 +1,221 @@
+import { readTlv, type Tlv } from "../trust/certificate_der.js";
+import { failed, type Outcome, success } from "./failure.js";
+import { normaliseSerialHex } from "./subject.js";
+
+/**
+ * A CRL's revokedCertificates, walked as DER once and kept compact (RFC 5280 5.1.2.6, 5.3):
+ *
+ *   SEQUENCE OF SEQUENCE { userCertificate CertificateSerialNumber, revocationDate Time,
+ *                          crlEntryExtensions Extensions OPTIONAL }
+ *
+ * One Map entry per serial holds a single number (revocation second and reason code), so a 500,000-entry
+ * CRL costs tens of megabytes, not an object graph per entry; a lookup builds the entry it returns.
+ */
+
+/** RFC 5280 5.3.1 CRLReason, by value; 7 is unused. */
+export const CRL_REASON_NAMES: readonly (string | undefined)[] = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  undefined,
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
+];
+
+export function crlReasonName(code: number): string {
+  return CRL_REASON_NAMES[code] ?? `reason(${code})`;
+}
+
+export interface RevokedEntry {
+  readonly revokedAt: Date;
+  readonly reason: string | undefined;
+}
+
+/** Packed value: revocation second × REASON_SLOTS + (reason code + 1), 0 meaning "no reasonCode". */
+const REASON_SLOTS = 256;
+
+export class RevokedList {
+  readonly #packed: ReadonlyMap<string, number>;
+
+  constructor(packed: ReadonlyMap<string, number>) {
+    this.#packed = packed;
+  }
+
+  get size(): number {
+    return this.#packed.size;
+  }
+
+  /** `serialHex` as `normaliseSerialHex` spells it. */
+  get(serialHex: string): RevokedEntry | undefined {
+    const packed = this.#packed.get(serialHex);
+    if (packed === undefined) return undefined;
+    const second = Math.floor(packed / REASON_SLOTS);
+    const slot = packed - second * REASON_SLOTS;
+    return { revokedAt: new Date(second * 1000), reason: slot === 0 ? undefined : crlReasonName(slot - 1) };
+  }
+}
+
+const SEQUENCE = 0x30;
+const INTEGER = 0x02;
+const BOOLEAN = 0x01;
+const OCTET_STRING = 0x04;
+const OID = 0x06;
+const ENUMERATED = 0x0a;
+const UTC_TIME = 0x17;
+const GENERALIZED_TIME = 0x18;
+
+/** id-ce 2.5.29.x, whose OID content octets are 55 1D x. */
+const ID_CE_REASON_CODE = 21;
+/** Entry extensions this module understands (reasonCode, holdInstructionCode, invalidityDate). */
+const KNOWN_ENTRY_EXTENSIONS = new Set([ID_CE_REASON_CODE, 23, 24]);
+
+export function readRevokedCertificates(list: Uint8Array): Outcome<RevokedList> {
+  const packed = new Map<string, number>();
+  let offset = 0;
+  while (offset < list.length) {
+    const entry = readTlv(list, offset);
+    if (entry?.tag !== SEQUENCE)
+      return failed("malformed", `CRL entry at offset ${offset} is not a SEQUENCE`);
+    const read = readEntry(entry.content);
+    if (!read.ok) return read;
+    packed.set(read.value.serialHex, read.value.packed);
+    offset = entry.end;
+  }
+  return success(new RevokedList(packed));
+}
+
+interface PackedEntry {
+  readonly serialHex: string;
+  readonly packed: number;
+}
+
+function readEntry(entry: Uint8Array): Outcome<PackedEntry> {
+  const serial = readTlv(entry, 0);
+  if (serial?.tag !== INTEGER || serial.content.length === 0) {
+    return failed("malformed", "CRL entry without a serial number");
+  }
+  const date = readTlv(entry, serial.end);
+  const revokedAt = date === undefined ? undefined : derTimeSeconds(date);
+  if (date === undefined || revokedAt === undefined) return failed("malformed", "CRL entry revocationDate");
+  const extensions = date.end < entry.length ? readTlv(entry, date.end) : undefined;
+  if (date.end < entry.length && (extensions?.tag !== SEQUENCE || extensions.end !== entry.length)) {
+    return failed("malformed", "CRL entry with trailing data");
+  }
+  const reason = extensions === undefined ? success(undefined) : entryReason(extensions.content);
+  if (!reason.ok) return reason;
+  const serialHex = normaliseSerialHex(Buffer.from(serial.content).toString("hex"));
+  return success({ serialHex, packed: revokedAt * REASON_SLOTS + (reason.value ?? -1) + 1 });
+}
+
+/**
+ * The reasonCode, if any, after refusing what would make the entry unusable: a critical extension not
+ * understood (e.g. certificateIssuer: the entry would belong to another CA, an indirect CRL) and an
+ * extension given twice (RFC 5280 4.2: at most one instance; two reason codes contradict each other).
+ */
+function entryReason(extensions: Uint8Array): Outcome<number | undefined> {
+  const seen = new Set<string>();
+  let reason: number | undefined;
+  for (let offset = 0; offset < extensions.length; ) {
+    const extension = readTlv(extensions, offset);
+    const fields = extension?.tag === SEQUENCE ? extensionFields(extension.content) : undefined;
+    if (extension === undefined || fields === undefined) return failed("malformed", "CRL entry extension");
+    const id = oidString(fields.id);
+    if (seen.has(id)) return failed("malformed", `CRL entry extension ${id} appears twice`);
+    seen.add(id);
+    const idCe = idCeNumber(fields.id);
+    if (fields.critical && (idCe === undefined || !KNOWN_ENTRY_EXTENSIONS.has(idCe))) {
+      return failed("unsupported", `critical CRL entry extension ${id}`);
+    }
+    if (idCe === ID_CE_REASON_CODE) {
+      const code = reasonCodeOf(fields.value);
+      if (code === undefined) return failed("malformed", "CRL entry reasonCode");
+      reason = code;
+    }
+    offset = extension.end;
+  }
+  return success(reason);
+}
+
+interface ExtensionFields {
+  readonly id: Uint8Array;
+  readonly critical: boolean;
+  readonly value: Uint8Array;
+}
+
+/** Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
+function extensionFields(extension: Uint8Array): ExtensionFields | undefined {
+  const id = readTlv(extension, 0);
+  if (id?.tag !== OID || id.content.length === 0) return undefined;
+  let next = readTlv(extension, id.end);
+  let critical = false;
+  if (next?.tag === BOOLEAN && next.content.length === 1) {
+    critical = next.content[0] !== 0;
+    next = readTlv(extension, next.end);
+  }
+  if (next?.tag !== OCTET_STRING || next.end !== extension.length) return undefined;
+  return { id: id.content, critical, value: next.content };
+}
+
+/** x for id-ce x (2.5.29.x, content octets 55 1D x with x < 128), else undefined. */
+function idCeNumber(oid: Uint8Array): number | undefined {
+  return oid.length === 3 && oid[0] === 0x55 && oid[1] === 0x1d && (oid[2] ?? 0x80) < 0x80
+    ? oid[2]
+    : undefined;
+}
+
+/** CRLReason ::= ENUMERATED; only the values RFC 5280 5.3.1 can hold fit in one octet. */
+function reasonCodeOf(value: Uint8Array): number | undefined {
+  const code: Tlv | undefined = readTlv(value, 0);
+  if (code?.tag !== ENUMERATED || code.content.length !== 1 || code.end !== value.length) return undefined;
+  const byte = code.content[0] ?? 0x80;
+  return byte < 0x80 && byte < REASON_SLOTS - 1 ? byte : undefined;
+}
+
+/** X.690 8.19: the dotted form, for messages. */
+function oidString(content: Uint8Array): string {
+  const arcs: number[] = [];
+  let arc = 0;
+  for (const byte of content) {
+    arc = arc * 128 + (byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      arcs.push(arc);
+      arc = 0;
+    }
+  }
+  const first = arcs.shift() ?? 0;
+  const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
+  return [...head, ...arcs].join(".");
+}
+
+/**
+ * RFC 5280 4.1.2.5.1-2 / 5.1.2.6: UTCTime YYMMDDHHMMSSZ (YY < 50 is 20YY) or GeneralizedTime
+ * YYYYMMDDHHMMSSZ, in seconds since the epoch; anything else (no seconds, an offset, fractions) undefined.
+ */
+export function derTimeSeconds(time: Tlv): number | undefined {
+  const text = time.content;
+  const utc = time.tag === UTC_TIME && text.length === 13;
+  if (!utc && !(time.tag === GENERALIZED_TIME && text.length === 15)) return undefined;
+  if (text[text.length - 1] !== 0x5a) return undefined;
+  const digits: number[] = [];
+  for (let i = 0; i < text.length - 1; i++) {
+    const digit = (text[i] ?? 0) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    digits.push(digit);
+  }
+  const number = (at: number, count: number): number =>
+    digits.slice(at, at + count).reduce((sum, digit) => sum * 10 + digit, 0);
+  const shortYear = number(0, 2);
+  const year = utc ? (shortYear < 50 ? 2000 + shortYear : 1900 + shortYear) : number(0, 4);
+  const at = utc ? 2 : 4;
+  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((step) => number(at + step, 2));
+  if (month === undefined || day === undefined || hour === undefined || minute === undefined)
+    return undefined;
+  if (second === undefined || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+}
