@@ -108,7 +108,10 @@ function readEntry(entry: Uint8Array): Outcome<PackedEntry> {
   }
   const reason = extensions === undefined ? success(undefined) : entryReason(extensions.content);
   if (!reason.ok) return reason;
-  const serialHex = normaliseSerialHex(Buffer.from(serial.content).toString("hex"));
+  const content = serial.content;
+  const hex = Buffer.from(content.buffer, content.byteOffset, content.length).toString("hex");
+  // normaliseSerialHex only when there is something to trim: most serials have no leading zero octet.
+  const serialHex = hex.charCodeAt(0) === 0x30 ? normaliseSerialHex(hex) : hex;
   return success({ serialHex, packed: revokedAt * REASON_SLOTS + (reason.value ?? -1) + 1 });
 }
 
@@ -118,18 +121,19 @@ function readEntry(entry: Uint8Array): Outcome<PackedEntry> {
  * extension given twice (RFC 5280 4.2: at most one instance; two reason codes contradict each other).
  */
 function entryReason(extensions: Uint8Array): Outcome<number | undefined> {
-  const seen = new Set<string>();
+  const seen: Uint8Array[] = [];
   let reason: number | undefined;
   for (let offset = 0; offset < extensions.length; ) {
     const extension = readTlv(extensions, offset);
     const fields = extension?.tag === SEQUENCE ? extensionFields(extension.content) : undefined;
     if (extension === undefined || fields === undefined) return failed("malformed", "CRL entry extension");
-    const id = oidString(fields.id);
-    if (seen.has(id)) return failed("malformed", `CRL entry extension ${id} appears twice`);
-    seen.add(id);
+    if (seen.some((id) => Buffer.compare(id, fields.id) === 0)) {
+      return failed("malformed", `CRL entry extension ${oidString(fields.id)} appears twice`);
+    }
+    seen.push(fields.id);
     const idCe = idCeNumber(fields.id);
     if (fields.critical && (idCe === undefined || !KNOWN_ENTRY_EXTENSIONS.has(idCe))) {
-      return failed("unsupported", `critical CRL entry extension ${id}`);
+      return failed("unsupported", `critical CRL entry extension ${oidString(fields.id)}`);
     }
     if (idCe === ID_CE_REASON_CODE) {
       const code = reasonCodeOf(fields.value);
@@ -201,21 +205,24 @@ export function derTimeSeconds(time: Tlv): number | undefined {
   const utc = time.tag === UTC_TIME && text.length === 13;
   if (!utc && !(time.tag === GENERALIZED_TIME && text.length === 15)) return undefined;
   if (text[text.length - 1] !== 0x5a) return undefined;
-  const digits: number[] = [];
-  for (let i = 0; i < text.length - 1; i++) {
-    const digit = (text[i] ?? 0) - 0x30;
-    if (digit < 0 || digit > 9) return undefined;
-    digits.push(digit);
-  }
-  const number = (at: number, count: number): number =>
-    digits.slice(at, at + count).reduce((sum, digit) => sum * 10 + digit, 0);
-  const shortYear = number(0, 2);
-  const year = utc ? (shortYear < 50 ? 2000 + shortYear : 1900 + shortYear) : number(0, 4);
+  const year = utc ? twoDigits(text, 0) : twoDigits(text, 0) * 100 + twoDigits(text, 2);
   const at = utc ? 2 : 4;
-  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((step) => number(at + step, 2));
-  if (month === undefined || day === undefined || hour === undefined || minute === undefined)
+  const month = twoDigits(text, at);
+  const day = twoDigits(text, at + 2);
+  const hour = twoDigits(text, at + 4);
+  const minute = twoDigits(text, at + 6);
+  const second = twoDigits(text, at + 8);
+  // NaN (a non-digit) fails every comparison below.
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59))
     return undefined;
-  if (second === undefined || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+  if (!(year >= 0)) return undefined;
+  const fullYear = utc ? (year < 50 ? 2000 + year : 1900 + year) : year;
+  return Date.UTC(fullYear, month - 1, day, hour, minute, second) / 1000;
+}
+
+/** Two ASCII digits as a number; NaN when either is not a digit. */
+function twoDigits(text: Uint8Array, at: number): number {
+  const tens = (text[at] ?? 0) - 0x30;
+  const units = (text[at + 1] ?? 0) - 0x30;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : Number.NaN;
 }

@@ -12,7 +12,7 @@ import { normaliseSerialHex } from "../../src/revocation/subject.js";
 import { certificateParts } from "../../src/trust/certificate_der.js";
 import { checkRequest, headerValue, startGatekeeper } from "../support/gatekeeper.js";
 import { OpensslCa } from "../support/openssl_ca.js";
-import { bigCrl } from "./big_crl.js";
+import { bigCrl, der, rawEntry, rawExtension, reasonCodeValue, utcTime } from "./big_crl.js";
 import { PATH, type RevocationLab, startRevocationLab } from "./lab.js";
 
 /**
@@ -102,6 +102,72 @@ describe("CRLs of 100,000 and 500,000 entries signed by the CA", () => {
     tampered[at] = (tampered[at] ?? 0) ^ 0x01;
     const outcome = await verifyCrl(tampered, { issuer: lab.ca.cert.cert, now: new Date(), clockSkewMs: 0 });
     expect(outcome.ok ? "crl" : outcome.failure.code).toBe("bad-signature");
+  });
+});
+
+describe("the revoked list, walked as DER after the signature holds", () => {
+  const SERIAL = new Uint8Array([0x42, 0x01]);
+  const REVOKED_AT = new Date("2026-03-04T05:06:07Z");
+  const REASON_CODE = [0x55, 0x1d, 0x15];
+  const CERTIFICATE_ISSUER = [0x55, 0x1d, 0x1d];
+
+  async function withEntry(entry: Uint8Array) {
+    const crl = await bigCrl({
+      ca: lab.ca.cert,
+      fillers: 2,
+      rawEntries: [entry],
+      thisUpdate: new Date(Date.now() - HOUR),
+      nextUpdate: new Date(Date.now() + HOUR),
+    });
+    return verifyCrl(crl, { issuer: lab.ca.cert.cert, now: new Date(), clockSkewMs: 0 });
+  }
+
+  async function expectCode(entry: Uint8Array, code: string, detail?: RegExp) {
+    const outcome = await withEntry(entry);
+    expect(outcome.ok ? "crl" : outcome.failure.code).toBe(code);
+    if (detail !== undefined) expect(outcome.ok ? "" : outcome.failure.detail).toMatch(detail);
+  }
+
+  it("reads the reason and the revocation time to the second, UTCTime or GeneralizedTime", async () => {
+    const hold = rawExtension(REASON_CODE, false, reasonCodeValue(6));
+    const utc = await withEntry(rawEntry(SERIAL, utcTime(REVOKED_AT), [hold]));
+    expect(utc.ok && lookupSerial(utc.value, "4201")).toEqual({
+      revokedAt: REVOKED_AT,
+      reason: "certificateHold",
+    });
+    const generalized = der(0x18, Buffer.from("20260304050607Z", "ascii"));
+    const outcome = await withEntry(rawEntry(SERIAL, generalized, []));
+    expect(outcome.ok && lookupSerial(outcome.value, "4201")).toEqual({
+      revokedAt: REVOKED_AT,
+      reason: undefined,
+    });
+  });
+
+  it("refuses an entry for another CA's certificate (critical certificateIssuer: an indirect CRL)", async () => {
+    const issuer = rawExtension(CERTIFICATE_ISSUER, true, der(0x30));
+    await expectCode(rawEntry(SERIAL, utcTime(REVOKED_AT), [issuer]), "unsupported", /2\.5\.29\.29/);
+  });
+
+  it("refuses an unknown critical entry extension, and ignores an unknown non-critical one", async () => {
+    const unknown = (critical: boolean) => rawExtension([0x2a, 0x03, 0x04], critical, der(0x05));
+    await expectCode(rawEntry(SERIAL, utcTime(REVOKED_AT), [unknown(true)]), "unsupported", /1\.2\.3\.4/);
+    const outcome = await withEntry(rawEntry(SERIAL, utcTime(REVOKED_AT), [unknown(false)]));
+    expect(outcome.ok && lookupSerial(outcome.value, "4201")?.revokedAt).toEqual(REVOKED_AT);
+  });
+
+  it("refuses an entry with two reason codes, which contradict each other", async () => {
+    const reasons = [1, 6].map((code) => rawExtension(REASON_CODE, false, reasonCodeValue(code)));
+    await expectCode(rawEntry(SERIAL, utcTime(REVOKED_AT), reasons), "malformed", /twice/);
+  });
+
+  it("refuses entries that are not RFC 5280 DER: no INTEGER serial, fractional seconds, a bad reasonCode", async () => {
+    const entryOf = (...content: Uint8Array[]) => der(0x30, ...content);
+    await expectCode(entryOf(der(0x04, SERIAL), utcTime(REVOKED_AT)), "malformed");
+    await expectCode(rawEntry(SERIAL, der(0x18, Buffer.from("20260304050607.5Z", "ascii")), []), "malformed");
+    await expectCode(rawEntry(SERIAL, der(0x17, Buffer.from("2603040506Z", "ascii")), []), "malformed");
+    const notEnumerated = rawExtension(REASON_CODE, false, der(0x02, Buffer.from([1])));
+    await expectCode(rawEntry(SERIAL, utcTime(REVOKED_AT), [notEnumerated]), "malformed");
+    await expectCode(entryOf(der(0x02, SERIAL), utcTime(REVOKED_AT), der(0x05)), "malformed");
   });
 });
 
