@@ -1,6 +1,5 @@
 import { readTlv, type Tlv } from "../trust/certificate_der.js";
-import { failed, type Outcome, success } from "./failure.js";
-import { normaliseSerialHex } from "./subject.js";
+import { failed, failure, type Outcome, type RevocationFailure, success } from "./failure.js";
 
 /**
  * A CRL's revokedCertificates, walked as DER once and kept compact (RFC 5280 5.1.2.6, 5.3):
@@ -74,45 +73,103 @@ const ID_CE_REASON_CODE = 21;
 /** Entry extensions this module understands (reasonCode, holdInstructionCode, invalidityDate). */
 const KNOWN_ENTRY_EXTENSIONS = new Set([ID_CE_REASON_CODE, 23, 24]);
 
+/**
+ * One TLV header, read in place: the walk visits about eight per entry, so it allocates nothing per TLV
+ * (no subarray, no object); `readTlv` would make two views and an object each time.
+ */
+interface Header {
+  /** Where the content starts. */
+  start: number;
+  end: number;
+}
+
+/** The tag of a definite-length, single-byte-tag TLV at `offset` that ends within `limit`; NO_TLV otherwise. */
+function readHeader(bytes: Uint8Array, offset: number, limit: number, into: Header): number {
+  if (offset + 2 > limit) return NO_TLV;
+  const tag = bytes[offset] ?? 0x1f;
+  const first = bytes[offset + 1] ?? 0x80;
+  if ((tag & 0x1f) === 0x1f) return NO_TLV;
+  let length = first;
+  let start = offset + 2;
+  if (first >= 0x80) {
+    const count = first & 0x7f;
+    if (count === 0 || count > 4 || start + count > limit) return NO_TLV;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + (bytes[start + i] ?? 0);
+    start += count;
+  }
+  if (start + length > limit) return NO_TLV;
+  into.start = start;
+  into.end = start + length;
+  return tag;
+}
+
+const NO_TLV = -1;
+
 export function readRevokedCertificates(list: Uint8Array): Outcome<RevokedList> {
-  const packed = new Map<string, number>();
-  let offset = 0;
-  while (offset < list.length) {
-    const entry = readTlv(list, offset);
-    if (entry?.tag !== SEQUENCE)
-      return failed("malformed", `CRL entry at offset ${offset} is not a SEQUENCE`);
-    const read = readEntry(entry.content);
-    if (!read.ok) return read;
-    packed.set(read.value.serialHex, read.value.packed);
-    offset = entry.end;
+  const walk = new EntryWalk(list);
+  for (let offset = 0; offset < list.length; ) {
+    const failure = walk.entryAt(offset);
+    if (failure !== undefined) return { ok: false, failure };
+    offset = walk.entryEnd;
   }
-  return success(new RevokedList(packed));
+  return success(new RevokedList(walk.packed));
 }
 
-interface PackedEntry {
-  readonly serialHex: string;
-  readonly packed: number;
-}
+/** The walk's state: reusable headers and the Map it fills. */
+class EntryWalk {
+  readonly packed = new Map<string, number>();
+  entryEnd = 0;
+  readonly #list: Uint8Array;
+  readonly #text: Buffer;
+  readonly #entry: Header = { start: 0, end: 0 };
+  readonly #field: Header = { start: 0, end: 0 };
+  readonly #inner: Header = { start: 0, end: 0 };
 
-function readEntry(entry: Uint8Array): Outcome<PackedEntry> {
-  const serial = readTlv(entry, 0);
-  if (serial?.tag !== INTEGER || serial.content.length === 0) {
-    return failed("malformed", "CRL entry without a serial number");
+  constructor(list: Uint8Array) {
+    this.#list = list;
+    this.#text = Buffer.from(list.buffer, list.byteOffset, list.length);
   }
-  const date = readTlv(entry, serial.end);
-  const revokedAt = date === undefined ? undefined : derTimeSeconds(date);
-  if (date === undefined || revokedAt === undefined) return failed("malformed", "CRL entry revocationDate");
-  const extensions = date.end < entry.length ? readTlv(entry, date.end) : undefined;
-  if (date.end < entry.length && (extensions?.tag !== SEQUENCE || extensions.end !== entry.length)) {
-    return failed("malformed", "CRL entry with trailing data");
+
+  /**
+   * `normaliseSerialHex` of the INTEGER's content without its regex: Buffer's hex is already lower case,
+   * so only leading zeros (a sign octet, as in 00 8F ...) need trimming. A test compares the two.
+   */
+  #serialHex(integer: Header): string {
+    let start = integer.start;
+    while (start < integer.end - 1 && this.#list[start] === 0) start++;
+    const hex = this.#text.toString("hex", start, integer.end);
+    // With the zero octets gone at most one zero nibble leads ("0" alone for serial 0 stays).
+    return hex.length > 1 && hex.charCodeAt(0) === 0x30 ? hex.slice(1) : hex;
   }
-  const reason = extensions === undefined ? success(undefined) : entryReason(extensions.content);
-  if (!reason.ok) return reason;
-  const content = serial.content;
-  const hex = Buffer.from(content.buffer, content.byteOffset, content.length).toString("hex");
-  // normaliseSerialHex only when there is something to trim: most serials have no leading zero octet.
-  const serialHex = hex.charCodeAt(0) === 0x30 ? normaliseSerialHex(hex) : hex;
-  return success({ serialHex, packed: revokedAt * REASON_SLOTS + (reason.value ?? -1) + 1 });
+
+  /** Reads the entry at `offset` into the Map; a failure when it is not one RFC 5280 would accept. */
+  entryAt(offset: number): RevocationFailure | undefined {
+    const list = this.#list;
+    const entry = this.#entry;
+    const field = this.#field;
+    if (readHeader(list, offset, list.length, entry) !== SEQUENCE) {
+      return failure("malformed", `CRL entry at offset ${offset} is not a SEQUENCE`);
+    }
+    this.entryEnd = entry.end;
+    if (readHeader(list, entry.start, entry.end, field) !== INTEGER || field.end === field.start) {
+      return failure("malformed", "CRL entry without a serial number");
+    }
+    const serialHex = this.#serialHex(field);
+    const revokedAt = derTimeSeconds(list, readHeader(list, field.end, entry.end, field), field);
+    if (revokedAt === undefined) return failure("malformed", "CRL entry revocationDate");
+    let reason: number | undefined;
+    if (field.end < entry.end) {
+      if (readHeader(list, field.end, entry.end, field) !== SEQUENCE || field.end !== entry.end) {
+        return failure("malformed", "CRL entry with trailing data");
+      }
+      const read = entryReason(list.subarray(field.start, field.end), this.#inner);
+      if (!read.ok) return read.failure;
+      reason = read.value;
+    }
+    this.packed.set(serialHex, revokedAt * REASON_SLOTS + (reason ?? -1) + 1);
+    return undefined;
+  }
 }
 
 /**
@@ -120,17 +177,24 @@ function readEntry(entry: Uint8Array): Outcome<PackedEntry> {
  * understood (e.g. certificateIssuer: the entry would belong to another CA, an indirect CRL) and an
  * extension given twice (RFC 5280 4.2: at most one instance; two reason codes contradict each other).
  */
-function entryReason(extensions: Uint8Array): Outcome<number | undefined> {
-  const seen: Uint8Array[] = [];
+function entryReason(extensions: Uint8Array, header: Header): Outcome<number | undefined> {
+  let seen: Uint8Array | Uint8Array[] | undefined;
   let reason: number | undefined;
   for (let offset = 0; offset < extensions.length; ) {
-    const extension = readTlv(extensions, offset);
-    const fields = extension?.tag === SEQUENCE ? extensionFields(extension.content) : undefined;
-    if (extension === undefined || fields === undefined) return failed("malformed", "CRL entry extension");
-    if (seen.some((id) => Buffer.compare(id, fields.id) === 0)) {
-      return failed("malformed", `CRL entry extension ${oidString(fields.id)} appears twice`);
-    }
-    seen.push(fields.id);
+    const fields =
+      readHeader(extensions, offset, extensions.length, header) === SEQUENCE
+        ? extensionFields(extensions.subarray(header.start, header.end))
+        : undefined;
+    if (fields === undefined) return failed("malformed", "CRL entry extension");
+    offset = header.end;
+    // Most entries carry one extension: the list of those seen is made only from the second on.
+    if (seen !== undefined) {
+      const earlier = Array.isArray(seen) ? seen : [seen];
+      if (earlier.some((id) => Buffer.compare(id, fields.id) === 0)) {
+        return failed("malformed", `CRL entry extension ${oidString(fields.id)} appears twice`);
+      }
+      seen = [...earlier, fields.id];
+    } else seen = fields.id;
     const idCe = idCeNumber(fields.id);
     if (fields.critical && (idCe === undefined || !KNOWN_ENTRY_EXTENSIONS.has(idCe))) {
       return failed("unsupported", `critical CRL entry extension ${oidString(fields.id)}`);
@@ -140,7 +204,6 @@ function entryReason(extensions: Uint8Array): Outcome<number | undefined> {
       if (code === undefined) return failed("malformed", "CRL entry reasonCode");
       reason = code;
     }
-    offset = extension.end;
   }
   return success(reason);
 }
@@ -200,13 +263,15 @@ function oidString(content: Uint8Array): string {
  * RFC 5280 4.1.2.5.1-2 / 5.1.2.6: UTCTime YYMMDDHHMMSSZ (YY < 50 is 20YY) or GeneralizedTime
  * YYYYMMDDHHMMSSZ, in seconds since the epoch; anything else (no seconds, an offset, fractions) undefined.
  */
-export function derTimeSeconds(time: Tlv): number | undefined {
-  const text = time.content;
-  const utc = time.tag === UTC_TIME && text.length === 13;
-  if (!utc && !(time.tag === GENERALIZED_TIME && text.length === 15)) return undefined;
-  if (text[text.length - 1] !== 0x5a) return undefined;
-  const year = utc ? twoDigits(text, 0) : twoDigits(text, 0) * 100 + twoDigits(text, 2);
-  const at = utc ? 2 : 4;
+function derTimeSeconds(bytes: Uint8Array, tag: number, time: Header): number | undefined {
+  const length = time.end - time.start;
+  const utc = tag === UTC_TIME && length === 13;
+  if (!utc && !(tag === GENERALIZED_TIME && length === 15)) return undefined;
+  if (bytes[time.end - 1] !== 0x5a) return undefined;
+  const text = bytes;
+  const from = time.start;
+  const year = utc ? twoDigits(text, from) : twoDigits(text, from) * 100 + twoDigits(text, from + 2);
+  const at = from + (utc ? 2 : 4);
   const month = twoDigits(text, at);
   const day = twoDigits(text, at + 2);
   const hour = twoDigits(text, at + 4);

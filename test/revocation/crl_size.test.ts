@@ -143,6 +143,22 @@ describe("the revoked list, walked as DER after the signature holds", () => {
     });
   });
 
+  it("keys each serial as normaliseSerialHex spells it (sign octets, leading zero nibbles, zero)", async () => {
+    const serials = [[0x00], [0x00, 0x8f, 0xab], [0x0f], [0x01, 0x00], [0x00, 0x00, 0x01], [0x7f, 0xff]];
+    const crl = await bigCrl({
+      ca: lab.ca.cert,
+      fillers: 0,
+      rawEntries: serials.map((serial) => rawEntry(new Uint8Array(serial), utcTime(REVOKED_AT), [])),
+      thisUpdate: new Date(Date.now() - HOUR),
+      nextUpdate: new Date(Date.now() + HOUR),
+    });
+    const verified = await expectCrl(crl);
+    for (const serial of serials) {
+      expect(lookupSerial(verified, hexOf(new Uint8Array(serial)))?.revokedAt).toEqual(REVOKED_AT);
+    }
+    expect(verified.revoked.size).toBe(serials.length);
+  });
+
   it("refuses an entry for another CA's certificate (critical certificateIssuer: an indirect CRL)", async () => {
     const issuer = rawExtension(CERTIFICATE_ISSUER, true, der(0x30));
     await expectCode(rawEntry(SERIAL, utcTime(REVOKED_AT), [issuer]), "unsupported", /2\.5\.29\.29/);
