@@ -94,6 +94,15 @@ describe("CRLs of 100,000 and 500,000 entries signed by the CA", () => {
     expect(lookupSerial(crl, lab.subject(lab.certs.good).serialHex)).toBeUndefined();
   });
 
+  it("refuses a big CRL cut short, or with bytes after it, as malformed", async () => {
+    const crl = await labBigCrl(100_000, []);
+    const options = { issuer: lab.ca.cert.cert, now: new Date(), clockSkewMs: 0 };
+    for (const bytes of [crl.subarray(0, crl.length >> 1), Buffer.concat([crl, Buffer.from([0])])]) {
+      const outcome = await verifyCrl(new Uint8Array(bytes), options);
+      expect(outcome.ok ? "crl" : outcome.failure.code).toBe("malformed");
+    }
+  });
+
   it("refuses a big CRL with one entry altered after signing", async () => {
     const target = lab.subject(lab.certs.crlOnlyGood);
     const tampered = Buffer.from(await labBigCrl(100_000, [target.serial]));
