@@ -263,12 +263,11 @@ function oidString(content: Uint8Array): string {
  * RFC 5280 4.1.2.5.1-2 / 5.1.2.6: UTCTime YYMMDDHHMMSSZ (YY < 50 is 20YY) or GeneralizedTime
  * YYYYMMDDHHMMSSZ, in seconds since the epoch; anything else (no seconds, an offset, fractions) undefined.
  */
-function derTimeSeconds(bytes: Uint8Array, tag: number, time: Header): number | undefined {
+function derTimeSeconds(text: Uint8Array, tag: number, time: Header): number | undefined {
   const length = time.end - time.start;
   const utc = tag === UTC_TIME && length === 13;
   if (!utc && !(tag === GENERALIZED_TIME && length === 15)) return undefined;
-  if (bytes[time.end - 1] !== 0x5a) return undefined;
-  const text = bytes;
+  if (text[time.end - 1] !== 0x5a) return undefined;
   const from = time.start;
   const year = utc ? twoDigits(text, from) : twoDigits(text, from) * 100 + twoDigits(text, from + 2);
   const at = from + (utc ? 2 : 4);
