@@ -10,7 +10,8 @@
  *   1. warm path (certificate cached, revocation off), closed loop at several concurrency levels, and the
  *      added latency at the level nearest half of the service's saturation;
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
- *   3. the core alone, in process (what the service adds apart from gRPC).
+ *   3. the core alone, in process (what the service adds apart from gRPC);
+ *   4. CRL parse time and memory for 1.5k, 100k and 500k entries (bench/crl.bench.ts).
  * Prints tables and writes them to bench/results.md. No assertions: numbers are for people.
  */
 import "reflect-metadata";
@@ -24,6 +25,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import { coreWarmPath } from "./core.bench.js";
+import { crlParseSection } from "./crl.bench.js";
 import { h2loadAvailable, runH2load, type Sample } from "./h2load.js";
 import { runLoad } from "./load.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
@@ -155,6 +157,8 @@ async function main(): Promise<void> {
     out(
       `toCheckInput -> Gatekeeper.check (authorize, decision log line, metrics) -> encoded CheckResponse, warm: ${core.usPerCheck} µs per Check (${core.checksPerSecond} Checks/s on one core).`,
     );
+    out("");
+    for (const line of await crlParseSection()) out(line);
     writeFileSync(join(ROOT, "bench", "results.md"), `${report.join("\n")}\n`);
     process.stdout.write("\n(written to bench/results.md)\n");
   } finally {

@@ -1,45 +1,26 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { IssuingDistributionPoint } from "@peculiar/asn1-x509";
-import { KeyUsageFlags, type X509Certificate, X509Crl } from "@peculiar/x509";
+import { CertificateList, IssuingDistributionPoint } from "@peculiar/asn1-x509";
+import { KeyUsageFlags, PemConverter, type X509Certificate, X509Crl } from "@peculiar/x509";
 import { certFacts } from "../trust/cert_facts.js";
+import { type CrlParts, splitCrl } from "./crl_der.js";
+import { type RevokedEntry, type RevokedList, readRevokedCertificates } from "./crl_entries.js";
 import { failed, type Outcome, success } from "./failure.js";
-import { normaliseSerialHex } from "./subject.js";
 
 /**
  * CRLs (RFC 5280 5, 6.3) without I/O: verify a full CRL issued and signed by the certificate's issuer,
- * check its freshness, and index its entries once so a lookup is a Map get, not a scan per request.
+ * check its freshness, and index its entries once so a lookup is a Map get, not a scan per request. Any
+ * size up to `maxCrlBytes` is read: the revoked list is walked as DER (crl_der.ts, crl_entries.ts), not
+ * handed to a general ASN.1 parser with node and length limits.
  */
 
-/** RFC 5280 5.3.1 CRLReason, by value; 7 is unused. */
-export const CRL_REASON_NAMES: readonly (string | undefined)[] = [
-  "unspecified",
-  "keyCompromise",
-  "cACompromise",
-  "affiliationChanged",
-  "superseded",
-  "cessationOfOperation",
-  "certificateHold",
-  undefined,
-  "removeFromCRL",
-  "privilegeWithdrawn",
-  "aACompromise",
-];
-
-export function crlReasonName(code: number): string {
-  return CRL_REASON_NAMES[code] ?? `reason(${code})`;
-}
-
-export interface RevokedEntry {
-  readonly revokedAt: Date;
-  readonly reason: string | undefined;
-}
+export { CRL_REASON_NAMES, crlReasonName, type RevokedEntry } from "./crl_entries.js";
 
 export interface VerifiedCrl {
   readonly thisUpdate: Date;
   /** Absent: the issuer promised nothing; the checker then uses its default TTL. */
   readonly nextUpdate: Date | undefined;
-  /** Keyed by `normaliseSerialHex` of the revoked serial. */
-  readonly revoked: ReadonlyMap<string, RevokedEntry>;
+  /** The revoked serials, looked up by `normaliseSerialHex` spelling (`lookupSerial`). */
+  readonly revoked: RevokedList;
   /**
    * The distribution point URIs its issuingDistributionPoint names: it answers only for certificates
    * whose CRL distribution points include one of them. Empty: every certificate of the issuer.
@@ -57,8 +38,6 @@ export interface CrlVerifyOptions {
 const ID_CE_CRL_NUMBER = "2.5.29.20";
 const ID_CE_ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
 const ID_CE_AUTHORITY_KEY_IDENTIFIER = "2.5.29.35";
-/** Entry extensions this module understands; a critical one outside this set makes the CRL unusable. */
-const ENTRY_EXTENSIONS = new Set(["2.5.29.21", "2.5.29.23", "2.5.29.24"]);
 const CRL_EXTENSIONS = new Set([
   ID_CE_CRL_NUMBER,
   ID_CE_ISSUING_DISTRIBUTION_POINT,
@@ -75,9 +54,11 @@ export async function verifyCrl(bytes: Uint8Array, options: CrlVerifyOptions): P
 }
 
 async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Promise<Outcome<VerifiedCrl>> {
+  const parts = splitCrl(isPem(bytes) ? pemToDer(bytes) : bytes);
+  if (parts === undefined) return failed("malformed", "not a DER CertificateList");
   let crl: X509Crl;
   try {
-    crl = new X509Crl(isPem(bytes) ? Buffer.from(bytes).toString("ascii") : bytes);
+    crl = headOf(parts);
   } catch (error) {
     return failed("malformed", `not a CRL: ${String(error)}`);
   }
@@ -96,7 +77,30 @@ async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Prom
   if (!scope.ok) return scope;
   const window = checkTimeWindow(crl, options);
   if (!window.ok) return window;
-  return indexEntries(crl, scope.value);
+  // Entries are read only once the signature holds: unsigned bytes cost no index.
+  const revoked = readRevokedCertificates(parts.revokedCertificates);
+  if (!revoked.ok) return revoked;
+  return success({
+    thisUpdate: crl.thisUpdate,
+    nextUpdate: crl.nextUpdate,
+    revoked: revoked.value,
+    scope: scope.value,
+  });
+}
+
+/**
+ * The CRL without its revoked list, parsed in full, whose signature check reads `tbsCertListRaw`: the TBS
+ * exactly as received, so the signature covers every entry the walk then reads.
+ */
+function headOf(parts: CrlParts): X509Crl {
+  const asn = AsnConvert.parse(parts.head, CertificateList);
+  asn.tbsCertListRaw = new Uint8Array(parts.tbs).buffer;
+  return new X509Crl(asn);
+}
+
+function pemToDer(bytes: Uint8Array): Uint8Array {
+  const [der] = PemConverter.decode(Buffer.from(bytes).toString("ascii"));
+  return der === undefined ? new Uint8Array(0) : new Uint8Array(der);
 }
 
 /**
@@ -171,24 +175,4 @@ function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true>
     return failed("expired", `nextUpdate ${nextUpdate.toISOString()} has passed`);
   }
   return success(true);
-}
-
-function indexEntries(crl: X509Crl, scope: readonly string[]): Outcome<VerifiedCrl> {
-  const revoked = new Map<string, RevokedEntry>();
-  try {
-    for (const entry of crl.entries) {
-      const critical = entry.extensions.find((ext) => ext.critical && !ENTRY_EXTENSIONS.has(ext.type));
-      // e.g. certificateIssuer: the entry would belong to another CA (indirect CRL).
-      if (critical !== undefined)
-        return failed("unsupported", `critical CRL entry extension ${critical.type}`);
-      const reason = entry.reason;
-      revoked.set(normaliseSerialHex(entry.serialNumber), {
-        revokedAt: entry.revocationDate,
-        reason: reason === undefined ? undefined : crlReasonName(reason),
-      });
-    }
-  } catch (error) {
-    return failed("malformed", `CRL entries: ${String(error)}`);
-  }
-  return success({ thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, revoked, scope });
 }

@@ -32,7 +32,15 @@ export async function fetchBytes(
       body: request.body,
       headers,
       signal,
+      // A 3xx from a responder (or from anyone on the plain-HTTP path) would make the service GET any URL
+      // it names, internal ones included: redirects are refused, never followed (docs/revocation.md).
+      redirect: "error",
     });
+    if (isRedirect(response.status)) {
+      // A fetch that does not honour `redirect` (an injected one) still gets no second request from us.
+      await response.body?.cancel();
+      return failed("http-status", `${request.url} answered HTTP ${response.status}: redirects are refused`);
+    }
     if (!response.ok) {
       await response.body?.cancel();
       return failed("http-status", `${request.url} answered HTTP ${response.status}`);
@@ -67,6 +75,10 @@ async function readLimited(response: Response, request: BytesRequest): Promise<O
     chunks.push(value);
   }
   return success(new Uint8Array(Buffer.concat(chunks, total)));
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
 }
 
 /** undici hides the socket error (ECONNREFUSED, ...) in `cause`. */

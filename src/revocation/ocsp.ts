@@ -157,26 +157,44 @@ function decodeBasicResponse(bytes: Uint8Array): Outcome<pkijs.BasicOCSPResponse
   }
 }
 
-/** The SingleResponse whose CertID is exactly the one asked for: algorithm, both hashes and the serial. */
+/**
+ * The one SingleResponse whose CertID is exactly the one asked for: algorithm, both hashes and the serial.
+ * RFC 6960 4.2.1 lets a response carry SingleResponses for several certificates, but two for this one
+ * (under the CertID asked, or the same issuer and serial under the other hash algorithm) are a responder
+ * contradicting itself or a spliced response: refused even when they agree, rather than picking one (the
+ * first used to win, so a "good" placed before a "revoked" let a revoked certificate in).
+ */
 function matchingSingleResponse(
   basic: pkijs.BasicOCSPResponse,
   options: OcspVerifyOptions,
 ): Outcome<pkijs.SingleResponse> {
-  const expected = options.subject.certId[options.hash];
-  const expectedSerial = options.subject.serialHex;
-  for (const single of basic.tbsResponseData.responses) {
-    const id = single.certID;
-    if (
-      id.hashAlgorithm.algorithmId === HASH_OID[options.hash] &&
-      bytesEqual(id.issuerNameHash.valueBlock.valueHexView, expected.issuerNameHash) &&
-      bytesEqual(id.issuerKeyHash.valueBlock.valueHexView, expected.issuerKeyHash) &&
-      normaliseSerialHex(Buffer.from(id.serialNumber.valueBlock.valueHexView).toString("hex")) ===
-        expectedSerial
-    ) {
-      return success(single);
-    }
+  const forThisCertificate = basic.tbsResponseData.responses.filter((single) =>
+    CERT_ID_HASHES.some((hash) => namesCertificate(single.certID, options.subject, hash)),
+  );
+  if (forThisCertificate.length > 1) {
+    return failed(
+      "malformed",
+      `${forThisCertificate.length} SingleResponses for the certificate asked about`,
+    );
   }
-  return failed("certid-mismatch", "no SingleResponse for the CertID that was asked");
+  const [single] = forThisCertificate;
+  if (single === undefined || !namesCertificate(single.certID, options.subject, options.hash)) {
+    return failed("certid-mismatch", "no SingleResponse for the CertID that was asked");
+  }
+  return success(single);
+}
+
+const CERT_ID_HASHES: readonly CertIdHash[] = ["sha1", "sha256"];
+
+function namesCertificate(id: pkijs.CertID, subject: RevocationSubject, hash: CertIdHash): boolean {
+  const expected = subject.certId[hash];
+  return (
+    id.hashAlgorithm.algorithmId === HASH_OID[hash] &&
+    bytesEqual(id.issuerNameHash.valueBlock.valueHexView, expected.issuerNameHash) &&
+    bytesEqual(id.issuerKeyHash.valueBlock.valueHexView, expected.issuerKeyHash) &&
+    normaliseSerialHex(Buffer.from(id.serialNumber.valueBlock.valueHexView).toString("hex")) ===
+      subject.serialHex
+  );
 }
 
 /** RFC 6960 3.2 (5) and (6): thisUpdate not in the future, nextUpdate not in the past, within the skew. */

@@ -8,7 +8,7 @@
  *   TBSCertificate ::= SEQUENCE { [0] EXPLICIT version OPTIONAL, serialNumber INTEGER,
  *                                 signature AlgorithmIdentifier, issuer Name, ... }
  */
-interface Tlv {
+export interface Tlv {
   readonly tag: number;
   /** The whole element: tag, length and content. */
   readonly element: Uint8Array;
@@ -55,7 +55,7 @@ function tbsFields(tbs: Uint8Array): Pick<CertificateParts, "serial" | "issuerNa
 }
 
 /** One definite-length TLV with a single-byte tag; undefined on anything else or on overrun. */
-function readTlv(bytes: Uint8Array, offset: number): Tlv | undefined {
+export function readTlv(bytes: Uint8Array, offset: number): Tlv | undefined {
   const tag = bytes[offset];
   const first = bytes[offset + 1];
   if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f) return undefined;

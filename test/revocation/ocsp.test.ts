@@ -242,6 +242,65 @@ describe("for which certificate and when", () => {
   });
 });
 
+describe("a response that names the certificate more than once", () => {
+  /** The SingleResponse of a real answer, re-decoded so it can be placed in another response. */
+  async function singleFrom(path: string, subject: RevocationSubject, asked: Asked = {}) {
+    const response = pkijs.OCSPResponse.fromBER(await answerFrom(path, subject, asked));
+    const inner = response.responseBytes?.response.valueBlock.valueHexView;
+    if (inner === undefined) throw new Error("no responseBytes");
+    const single = pkijs.BasicOCSPResponse.fromBER(inner).tbsResponseData.responses[0];
+    if (single === undefined) throw new Error("no SingleResponse");
+    return pkijs.SingleResponse.fromBER(single.toSchema().toBER(false));
+  }
+
+  /** The responder's "revoked" for another certificate, relabelled with this certificate's CertID. */
+  async function revokedFor(certId: pkijs.CertID) {
+    const revoked = await singleFrom(PATH.ocspSignedByCa, lab.subject(lab.certs.revokedKeyCompromise));
+    revoked.certID = certId;
+    return revoked;
+  }
+
+  it("refuses a good and a revoked SingleResponse for the same CertID, the good one first", async () => {
+    const subject = lab.subject(lab.certs.good);
+    const good = await singleFrom(PATH.ocspSignedByCa, subject);
+    const revoked = await revokedFor(good.certID);
+    const bytes = await resignedByCa(await answerFrom(PATH.ocspSignedByCa, subject), (basic) => {
+      basic.tbsResponseData.responses = [good, revoked];
+    });
+    await expectFailure(verify(bytes, subject), "malformed");
+  });
+
+  it("refuses two agreeing SingleResponses for the same CertID too (the rule is one per certificate)", async () => {
+    const subject = lab.subject(lab.certs.good);
+    const good = await singleFrom(PATH.ocspSignedByCa, subject);
+    const bytes = await resignedByCa(await answerFrom(PATH.ocspSignedByCa, subject), (basic) => {
+      basic.tbsResponseData.responses = [good, pkijs.SingleResponse.fromBER(good.toSchema().toBER(false))];
+    });
+    await expectFailure(verify(bytes, subject), "malformed");
+  });
+
+  it("refuses a good under the SHA-1 CertID asked and a revoked under the SHA-256 CertID of the same certificate", async () => {
+    const subject = lab.subject(lab.certs.good);
+    const good = await singleFrom(PATH.ocspSignedByCa, subject);
+    const sha256Id = (await singleFrom(PATH.ocspSignedByCa, subject, { hash: "sha256" })).certID;
+    const revoked = await revokedFor(sha256Id);
+    const bytes = await resignedByCa(await answerFrom(PATH.ocspSignedByCa, subject), (basic) => {
+      basic.tbsResponseData.responses = [good, revoked];
+    });
+    await expectFailure(verify(bytes, subject), "malformed");
+  });
+
+  it("accepts a response that also answers for another certificate (control)", async () => {
+    const subject = lab.subject(lab.certs.good);
+    const good = await singleFrom(PATH.ocspSignedByCa, subject);
+    const other = await singleFrom(PATH.ocspSignedByCa, lab.subject(lab.certs.revokedKeyCompromise));
+    const bytes = await resignedByCa(await answerFrom(PATH.ocspSignedByCa, subject), (basic) => {
+      basic.tbsResponseData.responses = [other, good];
+    });
+    expect((await expectAnswer(verify(bytes, subject))).status).toBe("good");
+  });
+});
+
 describe("the nonce", () => {
   const nonce = new Uint8Array(32).fill(7);
 

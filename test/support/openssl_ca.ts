@@ -379,6 +379,8 @@ export type Route =
   | { readonly kind: "replay"; readonly answers: ReadonlyMap<string, Uint8Array> }
   | { readonly kind: "bytes"; readonly body: Uint8Array; readonly contentType: string }
   | { readonly kind: "status"; readonly status: number }
+  /** A 3xx pointing elsewhere: the service must not follow it. */
+  | { readonly kind: "redirect"; readonly status: number; readonly location: string }
   /** Wait, then behave like `next`; the timer is cleared when the server closes. */
   | { readonly kind: "delay"; readonly ms: number; readonly next: Route };
 
@@ -481,6 +483,9 @@ export class LoopbackServer {
     switch (route.kind) {
       case "status":
         response.writeHead(route.status).end();
+        return;
+      case "redirect":
+        response.writeHead(route.status, { location: route.location }).end();
         return;
       case "bytes":
         response.writeHead(200, { "content-type": route.contentType }).end(route.body);
