@@ -48,8 +48,8 @@ export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): 
  * The leaf's subject with the CAs to check along with it: every certificate on `path` (leaf first,
  * anchor last, as verifyChain returns it) strictly between the leaf and the anchor that names an OCSP
  * responder or a CRL (RFC 5280 6.3). The anchor is trusted as configured, not checked. A CA naming
- * neither is not checked: there is nothing to ask, and refusing it would refuse QTSPs that publish CA
- * revocation out of band (ETSI EN 319 411-1 only requires it for end-entity certificates).
+ * neither is not checked: there is nothing to ask, and such a CA is distrusted by removing it (or its
+ * root) from the trust configuration (docs/revocation.md).
  */
 export function prepareChainSubject(path: readonly X509Certificate[]): Result<RevocationSubject> {
   const [leaf, issuer] = path;
