@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRevocationChecker } from "../../src/revocation/checker.js";
+import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { buildOcspRequest } from "../../src/revocation/ocsp.js";
 import { type LoadedSnapshot, loadSnapshot } from "../../src/snapshot.js";
 import { type IssuedCert, replayKey } from "../support/openssl_ca.js";
@@ -112,5 +114,21 @@ describe("a reload that changes a revocation setting", () => {
     lab.server.resetHits();
     expect(await second.gate.revocation.check(lab.subject(good), now)).toMatchObject({ status: "good" });
     expect(lab.server.hits(PATH.ocsp)).toBe(0);
+  });
+
+  it("hands over a revocation however old, and no other answer past its nextUpdate", async () => {
+    lab.server.route(PATH.ocsp, {
+      kind: "ocsp",
+      ca: lab.ca,
+      signing: { signer: lab.certs.delegatedResponder, nextUpdateMinutes: 60 },
+    });
+    const checker = createRevocationChecker(revocationConfigSchema.parse({ timeoutMs: 2000 }));
+    const now = new Date();
+    expect(await checker.check(lab.subject(good), now)).toMatchObject({ status: "good" });
+    expect(await checker.check(lab.subject(revoked), now)).toMatchObject({ status: "revoked" });
+    const keys = (at: Date) => [...(checker.keptAnswers?.(at) ?? [])].map((kept) => kept.key);
+    expect(keys(now)).toEqual([lab.subject(good).key, lab.subject(revoked).key]);
+    expect(keys(new Date(now.getTime() + 2 * HOUR_MS))).toEqual([lab.subject(revoked).key]);
+    await checker.close();
   });
 });
