@@ -182,6 +182,7 @@ class CachedRevocationChecker implements RevocationChecker {
       });
       this.#logger?.warn(
         {
+          ...(subject.ca === undefined ? {} : { ca: subject.ca }),
           issuer: subject.issuerSubject,
           serial: subject.serialHex,
           code: outcome.failure.code,
@@ -235,6 +236,7 @@ class CachedRevocationChecker implements RevocationChecker {
     if (status.status !== "revoked") return;
     this.#logger?.info(
       {
+        ...(subject.ca === undefined ? {} : { ca: subject.ca }),
         issuer: subject.issuerSubject,
         serial: subject.serialHex,
         revokedAt: status.revokedAt.toISOString(),
@@ -275,8 +277,11 @@ function severity(status: RevocationStatus): number {
       return 2;
     case "unchecked":
       return 1;
-    default:
+    case "good":
       return 0;
+    default:
+      // Not a status this code knows (a bug): it wins, and revocationDenial fails closed on it.
+      return 6;
   }
 }
 
