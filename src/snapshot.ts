@@ -72,7 +72,13 @@ export function loadSnapshot(
         }),
     revocation: sameRevocation
       ? previous.gate.revocation
-      : createRevocationChecker(config.revocation, deps.revocationDeps),
+      : // A changed setting builds a new checker, but what the old one verified carries over: a certificate
+        // seen revoked stays revoked, whatever an older "good" answer replayed later says (RFC 5280 3.3).
+        createRevocationChecker(
+          config.revocation,
+          deps.revocationDeps,
+          previous?.gate.revocation.keptAnswers?.(deps.now()),
+        ),
     now: deps.now,
   };
   return {

@@ -5,7 +5,7 @@ import { type Qwac, type QwacOptions, readQwac } from "./qwac/qwac.js";
 import { type Denial, deny } from "./reasons.js";
 import { fail, ok, type Result } from "./result.js";
 import type { RevocationSubject } from "./revocation/revocation.js";
-import { prepareSubject } from "./revocation/subject.js";
+import { prepareChainSubject } from "./revocation/subject.js";
 import type { Settled } from "./settled.js";
 import type { PresentedCertificate } from "./source/presented_certificate.js";
 import { type TrustStore, verifyChain } from "./trust/chain.js";
@@ -105,7 +105,7 @@ export class VerifiedCertificates {
     if (!chain.ok) return denied(chain.denial);
     const qwac = readQwac(leaf.value, this.options.qwac);
     if (!qwac.ok) return denied(qwac.denial);
-    const revocation = prepareSubject(leaf.value, chain.value.issuer);
+    const revocation = prepareChainSubject(chain.value.path);
     if (!revocation.ok) return denied(revocation.denial);
     const identity = identityOf(qwac.value, presented.sha256);
     return {

@@ -12,7 +12,7 @@ import {
   type RevocationSubject,
   revocationDisabled,
 } from "../revocation/revocation.js";
-import { prepareSubject } from "../revocation/subject.js";
+import { prepareChainSubject } from "../revocation/subject.js";
 import type { Settled } from "../settled.js";
 import { type LoadedSnapshot, loadSnapshot } from "../snapshot.js";
 import { buildForwarding, type Forwarding } from "../source/forwarding.js";
@@ -80,7 +80,7 @@ export async function checkAgainstService(
       acceptEseal: snapshot.config.qwac.acceptEseal,
       chain,
       chainWithOffered,
-      revocation: await revocationFinding(input.leaf, chain, revocation, options),
+      revocation: await revocationFinding(chain, revocation, options),
       decision:
         options.request === undefined
           ? undefined
@@ -92,7 +92,6 @@ export async function checkAgainstService(
 }
 
 async function revocationFinding(
-  leaf: X509Certificate,
   chain: Result<ChainResult>,
   checker: RevocationChecker,
   options: ServiceCheckOptions,
@@ -100,7 +99,8 @@ async function revocationFinding(
   if (!options.revocation) return { kind: "skipped", why: "option" };
   // The OCSP answer or CRL must be signed by the leaf's issuer, which only a verified chain names.
   if (!chain.ok) return { kind: "skipped", why: "no-chain" };
-  const subject = prepareSubject(leaf, chain.value.issuer);
+  // The whole path, as the service checks it: the decision reuses this answer (answerOnce, same key).
+  const subject = prepareChainSubject(chain.value.path);
   if (!subject.ok) return { kind: "unprepared", denial: subject.denial };
   return { kind: "checked", status: await checker.check(subject.value, options.now()) };
 }

@@ -61,30 +61,39 @@ export interface CachedAnswer extends Lifetime {
   readonly fresh: RevocationStatus;
   /** What stale-if-error serves past validUntil. */
   readonly stale: RevocationStatus;
+  /** The answer itself, so a successor checker can give it lifetimes under its own settings. */
+  readonly verified: VerifiedAnswer;
+  readonly ca: string | undefined;
 }
 
-export function cachedAnswer(answer: VerifiedAnswer, ttl: TtlSettings): CachedAnswer {
+/** `ca`: the subject DN when the answer is about a CA certificate on the path (named in a denial). */
+export function cachedAnswer(answer: VerifiedAnswer, ttl: TtlSettings, ca?: string): CachedAnswer {
   const staleSource = answer.source === "ocsp" ? "stale-ocsp" : "stale-crl";
   return Object.freeze({
     ...lifetimeOf(answer, ttl),
-    fresh: statusOf(answer, answer.source),
-    stale: statusOf(answer, staleSource),
+    fresh: statusOf(answer, answer.source, ca),
+    stale: statusOf(answer, staleSource, ca),
+    verified: answer,
+    ca,
   });
 }
 
 function statusOf(
   answer: VerifiedAnswer,
   source: "ocsp" | "crl" | "stale-ocsp" | "stale-crl",
+  ca: string | undefined,
 ): RevocationStatus {
+  const aboutCa = ca === undefined ? {} : { ca };
   if (answer.status === "revoked") {
     return Object.freeze({
       status: "revoked",
       source,
       revokedAt: answer.revokedAt ?? answer.thisUpdate,
       revocationReason: answer.revocationReason,
+      ...aboutCa,
     });
   }
-  return Object.freeze({ status: answer.status, source });
+  return Object.freeze({ status: answer.status, source, ...aboutCa });
 }
 
 export interface AnswerEntry {

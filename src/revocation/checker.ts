@@ -14,6 +14,7 @@ import type { RevocationEvent, RevocationLogger } from "./events.js";
 import { failed, type Outcome, type RevocationFailure, success } from "./failure.js";
 import type { FetchFunction } from "./http_fetch.js";
 import {
+  type KeptAnswer,
   type RevocationChecker,
   type RevocationStatus,
   type RevocationSubject,
@@ -30,16 +31,18 @@ export interface RevocationDeps {
 }
 
 /**
- * The RevocationChecker: a warm Check is one LRU lookup. A miss joins (or starts) the one fetch for that
- * certificate and waits for it at most `timeoutMs`; without a verified answer the issuer's fail mode
- * decides. Time comes only from `check(subject, now)`: the checker has no clock of its own.
+ * The RevocationChecker: a warm Check is one LRU lookup per certificate on the path. A miss joins (or
+ * starts) the one fetch for that certificate and waits for it at most `timeoutMs`; without a verified
+ * answer the issuer's fail mode decides. Time comes only from `check(subject, now)`: the checker has no
+ * clock of its own. `carried`: what the checker it replaces knew (a reload), see KeptAnswer.
  */
 export function createRevocationChecker(
   config: RevocationConfig,
   deps: RevocationDeps = {},
+  carried: Iterable<KeptAnswer> = [],
 ): RevocationChecker {
   if (!config.enabled) return revocationDisabled;
-  return new CachedRevocationChecker(config, deps);
+  return new CachedRevocationChecker(config, deps, carried);
 }
 
 const HIT: RevocationEvent = Object.freeze({ type: "cache", result: "hit" });
@@ -47,6 +50,7 @@ const REFRESH_AHEAD: RevocationEvent = Object.freeze({ type: "cache", result: "r
 const MISS: RevocationEvent = Object.freeze({ type: "cache", result: "miss" });
 const NEGATIVE: RevocationEvent = Object.freeze({ type: "cache", result: "negative" });
 const noEvent = (_event: RevocationEvent) => {};
+const NO_CAS: readonly RevocationSubject[] = Object.freeze([]);
 
 class CachedRevocationChecker implements RevocationChecker {
   readonly #ttl: TtlSettings;
@@ -58,7 +62,7 @@ class CachedRevocationChecker implements RevocationChecker {
   readonly #emit: (event: RevocationEvent) => void;
   readonly #logger: RevocationLogger | undefined;
 
-  constructor(config: RevocationConfig, deps: RevocationDeps) {
+  constructor(config: RevocationConfig, deps: RevocationDeps, carried: Iterable<KeptAnswer>) {
     this.#ttl = {
       maxTtlMs: config.maxTtlSeconds * 1000,
       defaultTtlMs: config.defaultTtlSeconds * 1000,
@@ -77,9 +81,37 @@ class CachedRevocationChecker implements RevocationChecker {
       signal: this.#closed.signal,
       emit: this.#emit,
     });
+    // Lifetimes are recomputed under this checker's settings; a permanent revocation stays whatever its age.
+    for (const kept of carried) {
+      const answer = cachedAnswer(kept.answer, this.#ttl, kept.ca);
+      this.#answers.set(kept.key, { answer, failedUntil: 0, failure: undefined });
+    }
   }
 
+  /**
+   * RFC 5280 6.3: the leaf and every CA below the anchor that names a source. All lookups start at once
+   * (one time budget, not one per certificate); each CA's status is cached under its own CertID, so all
+   * its leaves share one answer and one fetch. The worst status wins.
+   */
   check(subject: RevocationSubject, now: Date): Settled<RevocationStatus> {
+    let combined = this.#checkOne(subject, now);
+    for (const ca of subject.cas ?? NO_CAS) combined = worseOf(combined, this.#checkOne(ca, now));
+    return combined;
+  }
+
+  /** Least recently used first, so the successor's LRU order matches this one's. */
+  *keptAnswers(now: Date): Iterable<KeptAnswer> {
+    const t = now.getTime();
+    for (const key of this.#answers.rkeys()) {
+      const answer = this.#answers.peek(key)?.answer;
+      if (answer === undefined) continue;
+      if (permanentlyRevoked(answer.fresh) || t < answer.validUntil) {
+        yield { key, answer: answer.verified, ca: answer.ca };
+      }
+    }
+  }
+
+  #checkOne(subject: RevocationSubject, now: Date): Settled<RevocationStatus> {
     const t = now.getTime();
     const entry = this.#answers.get(subject.key);
     const answer = entry?.answer;
@@ -136,7 +168,7 @@ class CachedRevocationChecker implements RevocationChecker {
         ) {
           return success(previous.fresh);
         }
-        const cached = cachedAnswer(outcome.value, this.#ttl);
+        const cached = cachedAnswer(outcome.value, this.#ttl, subject.ca);
         this.#answers.set(subject.key, { answer: cached, failedUntil: 0, failure: undefined });
         this.#logRevoked(subject, cached);
         return success(cached.fresh);
@@ -150,6 +182,7 @@ class CachedRevocationChecker implements RevocationChecker {
       });
       this.#logger?.warn(
         {
+          ...(subject.ca === undefined ? {} : { ca: subject.ca }),
           issuer: subject.issuerSubject,
           serial: subject.serialHex,
           code: outcome.failure.code,
@@ -189,12 +222,13 @@ class CachedRevocationChecker implements RevocationChecker {
       this.#emit({ type: "fallback", result: "stale", code: cause.code });
       return answer.stale;
     }
+    const aboutCa = subject.ca === undefined ? {} : { ca: subject.ca };
     if (policy.failMode === "soft") {
       this.#emit({ type: "fallback", result: "soft", code: cause.code });
-      return { status: "unchecked", code: cause.code, detail: cause.detail };
+      return { status: "unchecked", code: cause.code, detail: cause.detail, ...aboutCa };
     }
     this.#emit({ type: "fallback", result: "hard", code: cause.code });
-    return { status: "unavailable", code: cause.code, detail: cause.detail };
+    return { status: "unavailable", code: cause.code, detail: cause.detail, ...aboutCa };
   }
 
   #logRevoked(subject: RevocationSubject, cached: CachedAnswer): void {
@@ -202,6 +236,7 @@ class CachedRevocationChecker implements RevocationChecker {
     if (status.status !== "revoked") return;
     this.#logger?.info(
       {
+        ...(subject.ca === undefined ? {} : { ca: subject.ca }),
         issuer: subject.issuerSubject,
         serial: subject.serialHex,
         revokedAt: status.revokedAt.toISOString(),
@@ -210,6 +245,43 @@ class CachedRevocationChecker implements RevocationChecker {
       },
       "revocation: certificate revoked",
     );
+  }
+}
+
+/** Synchronous when both are here, so a warm Check stays free of promises. */
+function worseOf(a: Settled<RevocationStatus>, b: Settled<RevocationStatus>): Settled<RevocationStatus> {
+  if (a instanceof Promise || b instanceof Promise) {
+    return Promise.all([a, b]).then(([first, second]) => worse(first, second));
+  }
+  return worse(a, b);
+}
+
+/**
+ * `b` is the certificate nearer the anchor: on a tie it is the one named, as RFC 5280 6.1 processes the
+ * path from the anchor down; but a "good" tie keeps the leaf's status (its source is what is reported).
+ */
+function worse(a: RevocationStatus, b: RevocationStatus): RevocationStatus {
+  const ra = severity(a);
+  const rb = severity(b);
+  return rb > ra || (rb === ra && rb > 0) ? b : a;
+}
+
+/** Denials first, the most specific first: revoked, on hold, unknown, no answer; then soft "unchecked". */
+function severity(status: RevocationStatus): number {
+  switch (status.status) {
+    case "revoked":
+      return status.revocationReason === "certificateHold" ? 4 : 5;
+    case "unknown":
+      return 3;
+    case "unavailable":
+      return 2;
+    case "unchecked":
+      return 1;
+    case "good":
+      return 0;
+    default:
+      // Not a status this code knows (a bug): it wins, and revocationDenial fails closed on it.
+      return 6;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { X509Certificate } from "@peculiar/x509";
 import { type Denial, deny } from "../reasons.js";
 import type { Settled } from "../settled.js";
+import type { VerifiedAnswer } from "./cache.js";
 import type { RevocationFailureCode } from "./failure.js";
 
 /**
@@ -15,11 +16,23 @@ export type RevocationStatus =
       readonly revokedAt: Date;
       /** RFC 5280 CRLReason name, e.g. "keyCompromise", "certificateHold" */
       readonly revocationReason: string | undefined;
+      readonly ca?: string;
     }
-  | { readonly status: "unknown"; readonly source: RevocationSource }
-  | { readonly status: "unavailable"; readonly code: RevocationFailureCode; readonly detail: string }
+  | { readonly status: "unknown"; readonly source: RevocationSource; readonly ca?: string }
+  | {
+      readonly status: "unavailable";
+      readonly code: RevocationFailureCode;
+      readonly detail: string;
+      readonly ca?: string;
+    }
   /** fail mode soft: allowed, but marked as not checked */
-  | { readonly status: "unchecked"; readonly code: RevocationFailureCode; readonly detail: string };
+  | {
+      readonly status: "unchecked";
+      readonly code: RevocationFailureCode;
+      readonly detail: string;
+      /** Set when the status is about a CA certificate on the path (its subject DN), not the leaf. */
+      readonly ca?: string;
+    };
 
 export type RevocationSource = "ocsp" | "crl" | "stale-ocsp" | "stale-crl" | "disabled";
 
@@ -56,12 +69,37 @@ export interface RevocationSubject {
   readonly issuerFingerprint: string;
   /** The issuer's subject as @peculiar/x509 prints it ("CN=..., O=..., C=..."). */
   readonly issuerSubject: string;
+  /** Set when this subject is a CA certificate on the path: its subject DN, named in a denial. */
+  readonly ca?: string;
+  /**
+   * The CA certificates on the path below the anchor that name an OCSP responder or a CRL (RFC 5280
+   * 6.3: every certificate on the path is checked), nearest the leaf first. Absent on a CA's own subject.
+   */
+  readonly cas?: readonly RevocationSubject[];
 }
 
 export interface RevocationChecker {
-  /** The cached answer at once when fresh (the warm path); a promise when it has to be fetched. */
+  /**
+   * The combined status of the leaf and every CA in `subject.cas`: the cached answers at once when all
+   * are fresh (the warm path); a promise when one has to be fetched.
+   */
   check(subject: RevocationSubject, now: Date): Settled<RevocationStatus>;
   close(): Promise<void>;
+  /** What a successor built on reload starts from (see KeptAnswers); absent when there is nothing. */
+  keptAnswers?(now: Date): Iterable<KeptAnswer>;
+}
+
+/**
+ * One verified answer worth carrying over to the next checker: a permanent revocation however old, any
+ * other answer while before its nextUpdate. The seam for a persisted or shared store, which would hand
+ * over the same records after a restart.
+ */
+export interface KeptAnswer {
+  /** The CertID cache key (RevocationSubject.key). */
+  readonly key: string;
+  readonly answer: VerifiedAnswer;
+  /** RevocationSubject.ca of the certificate the answer is about. */
+  readonly ca: string | undefined;
 }
 
 const DISABLED: RevocationStatus = Object.freeze({ status: "good", source: "disabled" });
@@ -85,14 +123,22 @@ export function revocationDenial(status: RevocationStatus): Denial | undefined {
     case "revoked":
       return deny(
         status.revocationReason === "certificateHold" ? "CERT_ON_HOLD" : "CERT_REVOKED",
-        `revoked at ${status.revokedAt.toISOString()}, reason ${status.revocationReason ?? "unspecified"} (${status.source})`,
+        `${about(status.ca)}revoked at ${status.revokedAt.toISOString()}, reason ${status.revocationReason ?? "unspecified"} (${status.source})`,
       );
     case "unknown":
-      return deny("CERT_REVOCATION_UNKNOWN", `the ${status.source} responder does not know this certificate`);
+      return deny(
+        "CERT_REVOCATION_UNKNOWN",
+        `the ${status.source} responder does not know ${status.ca === undefined ? "this certificate" : `the CA certificate "${status.ca}"`}`,
+      );
     case "unavailable":
-      return deny("REVOCATION_UNAVAILABLE", `${status.code}: ${status.detail}`);
+      return deny("REVOCATION_UNAVAILABLE", `${about(status.ca)}${status.code}: ${status.detail}`);
     default:
       // Unreachable for a well-typed status. If a bug ever hands over something else, fail closed.
       return deny("REVOCATION_UNAVAILABLE", "no revocation verdict (internal error)");
   }
+}
+
+/** A denial about a CA on the path names it: "issuing CA revoked" must not read as "your certificate". */
+function about(ca: string | undefined): string {
+  return ca === undefined ? "" : `CA certificate "${ca}" on the path: `;
 }

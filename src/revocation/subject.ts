@@ -44,6 +44,49 @@ export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): 
   );
 }
 
+/**
+ * The leaf's subject with the CAs to check along with it: every certificate on `path` (leaf first,
+ * anchor last, as verifyChain returns it) strictly between the leaf and the anchor that names an OCSP
+ * responder or a CRL (RFC 5280 6.3). The anchor is trusted as configured, not checked. A CA naming
+ * neither is not checked: there is nothing to ask, and such a CA is distrusted by removing it (or its
+ * root) from the trust configuration (docs/revocation.md).
+ */
+export function prepareChainSubject(path: readonly X509Certificate[]): Result<RevocationSubject> {
+  const [leaf, issuer] = path;
+  if (leaf === undefined || issuer === undefined) {
+    return fail(deny("CERT_MALFORMED", "revocation: a path needs a leaf and its issuer"));
+  }
+  const subject = prepareSubject(leaf, issuer);
+  if (!subject.ok) return subject;
+  const cas: RevocationSubject[] = [];
+  for (let i = 1; i < path.length - 1; i++) {
+    const ca = caSubjectOf(path[i]!, path[i + 1]!);
+    if (!ca.ok) return ca;
+    if (ca.value !== undefined) cas.push(ca.value);
+  }
+  return cas.length === 0 ? subject : ok(Object.freeze({ ...subject.value, cas: Object.freeze(cas) }));
+}
+
+/** Per (CA, issuer) object pair, once: a CA's subject is shared by all its leaves' subjects. */
+const caSubjects = new WeakMap<
+  X509Certificate,
+  { readonly issuer: X509Certificate; readonly subject: RevocationSubject | undefined }
+>();
+
+function caSubjectOf(ca: X509Certificate, issuer: X509Certificate): Result<RevocationSubject | undefined> {
+  const cached = caSubjects.get(ca);
+  if (cached !== undefined && cached.issuer === issuer) return ok(cached.subject);
+  const prepared = prepareSubject(ca, issuer);
+  if (!prepared.ok) return prepared;
+  const { ocspUrls, crlUrls } = prepared.value;
+  const subject =
+    ocspUrls.length === 0 && crlUrls.length === 0
+      ? undefined
+      : Object.freeze({ ...prepared.value, ca: ca.subject });
+  caSubjects.set(ca, { issuer, subject });
+  return ok(subject);
+}
+
 interface IssuerFacts {
   readonly issuerKey: Uint8Array;
   readonly fingerprint: string;

@@ -20,8 +20,9 @@ import {
 } from "@peculiar/x509";
 import * as pkijs from "pkijs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueCertificate } from "../../src/pki/factory.js";
 import type { RevocationSubject } from "../../src/revocation/revocation.js";
-import { normaliseSerialHex, prepareSubject } from "../../src/revocation/subject.js";
+import { normaliseSerialHex, prepareChainSubject, prepareSubject } from "../../src/revocation/subject.js";
 import { openssl } from "../support/openssl_ca.js";
 
 const EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
@@ -145,5 +146,56 @@ describe("normaliseSerialHex", () => {
     ["7e57", "7e57"],
   ])("%s -> %s", (input, expected) => {
     expect(normaliseSerialHex(input)).toBe(expected);
+  });
+});
+
+describe("prepareChainSubject: the CAs on the path to check along with the leaf", () => {
+  const ROOT_CRL = "http://127.0.0.1:9/root.crl";
+
+  async function hierarchy(caCrl: string | undefined) {
+    // The root names a CRL too: it is the anchor, so it is never asked about.
+    const root = await issueCertificate({
+      subject: "CN=Chain Root, O=Test QTSP, C=FR",
+      isCa: true,
+      crlDistributionPointUrl: "http://127.0.0.1:9/self.crl",
+    });
+    const issuing = await issueCertificate({
+      subject: "CN=Chain Issuing CA, O=Test QTSP, C=FR",
+      issuer: root,
+      isCa: true,
+      pathLen: 0,
+      ...(caCrl === undefined ? {} : { crlDistributionPointUrl: caCrl }),
+    });
+    const leaf = (cn: string) =>
+      issueCertificate({
+        subject: `CN=${cn}, O=TPP, C=FR`,
+        issuer: issuing,
+        aiaOcspUrl: "http://127.0.0.1:9/ocsp",
+      });
+    return {
+      root: root.cert,
+      issuing: issuing.cert,
+      leaves: [(await leaf("one")).cert, (await leaf("two")).cert],
+    };
+  }
+
+  it("adds the issuing CA (not the anchor), keyed by its own CertID and shared by its leaves", async () => {
+    const { root, issuing, leaves } = await hierarchy(ROOT_CRL);
+    const [first, second] = leaves.map((leaf) => prepareChainSubject([leaf, issuing, root]));
+    if (!first?.ok || !second?.ok) throw new Error("not prepared");
+    const ca = first.value.cas?.[0];
+    expect(first.value.cas).toHaveLength(1);
+    expect(ca).toMatchObject({ ca: issuing.subject, crlUrls: [ROOT_CRL], issuerSubject: root.subject });
+    expect(ca?.serialHex).toBe(normaliseSerialHex(issuing.serialNumber));
+    expect(second.value.cas?.[0]).toBe(ca);
+    expect(first.value.key).not.toBe(ca?.key);
+  });
+
+  it("leaves out a CA that names no OCSP responder and no CRL", async () => {
+    const { root, issuing, leaves } = await hierarchy(undefined);
+    const subject = prepareChainSubject([leaves[0]!, issuing, root]);
+    expect(subject.ok && subject.value.cas).toBeUndefined();
+    const direct = prepareChainSubject([issuing, root]);
+    expect(direct.ok && direct.value.cas).toBeUndefined();
   });
 });
