@@ -1,15 +1,15 @@
 /**
- * Leaf certificates from real QTSPs and bank sandboxes (test/fixtures/real-psd2/README.md), decoded
+ * Leaf certificates from real QTSPs and bank sandboxes (../shared/fixtures/real-psd2/README.md), decoded
  * independently of this project. They catch what generated certificates cannot: other encoders.
  */
-import { readFileSync } from "node:fs";
 import { X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
 import { describeQcStatements, type Qwac, readQwac } from "../../src/qwac/qwac.js";
 import type { Result } from "../../src/result.js";
+import { realPsd2Pem } from "../support/shared_fixtures.js";
 
 function fixture(name: string): X509Certificate {
-  return new X509Certificate(readFileSync(`test/fixtures/real-psd2/${name}`, "utf8"));
+  return new X509Certificate(realPsd2Pem(name));
 }
 
 function accepted(result: Result<Qwac>): Qwac {
