@@ -257,6 +257,8 @@ describe("hostile input is a denial with a reason, and the service keeps serving
     "/v1/accounts/%00",
     "/v1/accounts\\..\\payments",
     "/v1/acc%zzounts",
+    // No client sends a fragment; cutting it would judge this as /v1/funds-confirmations.
+    "/v1/funds-confirmations#/../accounts",
   ];
   for (const path of paths) {
     it(`denies the path ${JSON.stringify(path)} with PATH_INVALID, before looking at roles`, async () => {
