@@ -17,6 +17,16 @@ import type { RevocationFinding, ServiceFacts } from "./service_checks.js";
 
 const DAY_MS = 86_400_000;
 
+export function structureCheck(denial: Denial | undefined): CheckLine {
+  if (denial !== undefined) return failed(denial);
+  return {
+    status: "pass",
+    reason: null,
+    summary: "well-formed, no critical extension the service does not process",
+    detail: null,
+  };
+}
+
 export function qwacCheck(qwac: Result<Qwac>, acceptEseal: boolean): CheckLine {
   if (!qwac.ok) return failed(qwac.denial);
   const { qcTypes, roles, unknownRoleOids } = qwac.value;

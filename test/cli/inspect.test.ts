@@ -69,7 +69,8 @@ describe("qwac inspect reads what a QWAC says", () => {
       input: { format: "pem", offeredCertificates: 0 },
       config: null,
       certificate: {
-        subject: pki.ai.cert.subject,
+        subject:
+          "CN=account-info-sas.example, O=Account Info SAS, organizationIdentifier=PSDFR-ACPR-12345, C=FR",
         issuer: "CN=Test QTSP QWAC CA, O=Test QTSP, C=EU",
         serialNumber: pki.ai.cert.serialNumber.toLowerCase(),
         sha256: sha256(pki.ai.cert.rawData),
@@ -96,6 +97,7 @@ describe("qwac inspect reads what a QWAC says", () => {
         pds: [{ url: AI_URLS.pds, language: "en" }],
       },
       checks: {
+        structure: { status: "pass", reason: null },
         qwac: { status: "pass", reason: null },
         validity: { status: "pass", reason: null },
         chain: null,
