@@ -113,7 +113,7 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
 }
 
 /** The name in RFC 4514 form with the attributes above named; unknown ones stay dotted OIDs. */
-function readableName(name: Name): string {
+export function readableName(name: Name): string {
   return new Name(name.toArrayBuffer(), ATTRIBUTE_NAMES).toString();
 }
 

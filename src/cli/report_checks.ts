@@ -3,7 +3,7 @@ import { type Denial, type DenyReason, REASONS } from "../reasons.js";
 import type { Result } from "../result.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
 import type { ChainResult } from "../trust/chain.js";
-import type { CertificateFacts } from "./certificate_facts.js";
+import { type CertificateFacts, readableName } from "./certificate_facts.js";
 import {
   type ChainCheck,
   type CheckLine,
@@ -90,7 +90,7 @@ export function chainCheck(service: ServiceFacts): ChainCheck {
     reason: null,
     summary: `chains to trust anchor "${chain.value.anchor.subject}"`,
     detail: null,
-    path: chain.value.path.map((cert) => cert.subject),
+    path: chain.value.path.map((cert) => readableName(cert.subjectName)),
   };
 }
 
