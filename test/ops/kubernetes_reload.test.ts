@@ -170,6 +170,35 @@ describe("a Kubernetes ConfigMap or Secret update (a ..data symlink swap) reload
     await logged(RELOADED, reloads + 2);
   });
 
+  it("keeps the last good config when the config file of the new version is not YAML", async () => {
+    const rejections = log.count(REJECTED);
+    const reloads = log.count(RELOADED);
+    const good = config("policy-v2.yaml", trust.dir, keys.path("edge.key"));
+    configMap.update({
+      "config.yaml": "listen: [",
+      "policy.yaml": policy("PSP_AI"),
+      "policy-v2.yaml": policy("PSP_IC"),
+    });
+    await logged(REJECTED, rejections + 1);
+    expect(log.lines.findLast((line) => line.msg === REJECTED)).toMatchObject({
+      file: configMap.path("config.yaml"),
+    });
+    expect(await reasonFor("tpp-ic")).toBe("allowed");
+    configMap.update({
+      "config.yaml": good,
+      "policy.yaml": policy("PSP_AI"),
+      "policy-v2.yaml": policy("PSP_IC"),
+    });
+    await logged(RELOADED, reloads + 1);
+  });
+
+  it("keeps the last good trust when the new anchors file holds no certificate", async () => {
+    const rejections = log.count(REJECTED);
+    trust.update({ "anchors.pem": "not a certificate\n", "intermediates.pem": pki.intermediate.pem });
+    await logged(REJECTED, rejections + 1);
+    expect(await reasonFor("tpp-ic")).toBe("allowed");
+  });
+
   it("stops admitting a QTSP's TPPs once the trust ConfigMap no longer lists its root", async () => {
     const reloads = log.count(RELOADED);
     trust.update({ "anchors.pem": otherRoot, "intermediates.pem": pki.intermediate.pem });
