@@ -23,7 +23,7 @@ export interface Gate {
   readonly now: () => Date;
 }
 
-/** Envoy route setting (`context_extensions`) that replaces the policy's roles for that route. */
+/** Envoy route setting (`context_extensions`) that replaces the roles of the policy rule a request matches. */
 export const ROLES_EXTENSION = "tpp_roles";
 
 const NO_HEADERS: HeaderList = [];
@@ -93,21 +93,32 @@ function permitted(route: RouteRequirement | Denial | undefined, checked: Checke
 }
 
 /**
- * The route requirement: an Envoy route's `tpp_roles` wins over the policy file. An extension can only
- * name roles, never make a route public, so a mistake in Envoy's config cannot open a hole.
+ * The route requirement. The policy file decides which methods and paths exist (default deny); an Envoy
+ * route's `tpp_roles` then replaces only the roles of the matching rule (docs/policy.md). An extension
+ * can neither create a route the policy lacks nor make one public: a mistake in Envoy's config can only
+ * narrow access, never open a hole.
  */
 function routeFor(input: CheckInput, path: string, policy: Policy): RouteRequirement | Denial | undefined {
+  const fromPolicy = policy.match(input.method, path);
   const fromRoute = input.contextExtensions[ROLES_EXTENSION];
-  if (fromRoute === undefined) return policy.match(input.method, path);
-  const roles = fromRoute.split(",").map((role) => role.trim());
-  const known = roles.filter((role): role is Psd2Role => (PSD2_ROLES as readonly string[]).includes(role));
-  if (known.length === 0 || known.length !== roles.length) {
+  if (fromRoute === undefined || fromPolicy === undefined) return fromPolicy;
+  const roles = rolesOfExtension(fromRoute);
+  if (roles === undefined) {
     return {
       reason: "ROUTE_NOT_ALLOWED",
       detail: `invalid ${ROLES_EXTENSION} context extension "${fromRoute}"`,
     };
   }
-  return { kind: "roles", ruleId: "envoy-route", anyOf: known, mode: "enforce" };
+  // A public rule keeps no mode of its own: the route's roles are then enforced.
+  const mode = fromPolicy.kind === "roles" ? fromPolicy.mode : "enforce";
+  return { kind: "roles", ruleId: `${fromPolicy.ruleId}+envoy-route`, anyOf: roles, mode };
+}
+
+/** The roles an extension names, or undefined unless every comma-separated name is a known role. */
+function rolesOfExtension(value: string): readonly Psd2Role[] | undefined {
+  const roles = value.split(",").map((role) => role.trim());
+  const known = roles.filter((role): role is Psd2Role => (PSD2_ROLES as readonly string[]).includes(role));
+  return known.length === 0 || known.length !== roles.length ? undefined : known;
 }
 
 /** A Deny carrying whatever was known when the request was refused. */

@@ -115,19 +115,25 @@ function forwardingFor(config: Config, keysDigest: string, previous: LoadedSnaps
 
 /** A digest of every signature key file the config names (building the forwarding reports unreadable ones). */
 function signatureKeysDigest(config: Config): string {
-  const hops = Array.isArray(config.trustedHops) ? config.trustedHops : [config.trustedHops];
   const hash = createHash("sha256");
-  for (const hop of hops) {
-    for (const key of hop.signature?.keys ?? []) {
-      const path = isAbsolute(key.file) ? key.file : resolve(dirname(config.file), key.file);
-      try {
-        hash.update(path).update(readFileSync(path));
-      } catch {
-        return `unreadable:${path}`;
-      }
+  for (const path of signatureKeyFiles(config)) {
+    try {
+      hash.update(path).update(readFileSync(path));
+    } catch {
+      return `unreadable:${path}`;
     }
   }
   return hash.digest("hex");
+}
+
+/** Every signature key file of every trusted hop, resolved against the config file's folder. */
+export function signatureKeyFiles(config: Config): string[] {
+  const hops = Array.isArray(config.trustedHops) ? config.trustedHops : [config.trustedHops];
+  return hops.flatMap((hop) =>
+    (hop.signature?.keys ?? []).map((key) =>
+      isAbsolute(key.file) ? key.file : resolve(dirname(config.file), key.file),
+    ),
+  );
 }
 
 function forwardingSettings(config: Config): ForwardingSettings {

@@ -11,6 +11,14 @@ export interface Advice {
   readonly action: string;
 }
 
+/** CERT_NOT_QWAC for a certificate that is a QSealC (QcType eseal): only then is the seal worth naming. */
+export const QSEALC_NOT_QWAC_ADVICE: Advice = {
+  actor: "tpp",
+  action:
+    "The TPP must use its QWAC (a qualified certificate with QcType web) as the TLS client certificate. " +
+    "This is a QSealC (QcType eseal): it is for sealing messages, not for TLS.",
+};
+
 export const ADVICE: Readonly<Record<DenyReason, Advice>> = {
   CERT_MISSING: { actor: "tpp", action: "The TPP must present its QWAC as the TLS client certificate." },
   CERT_MALFORMED: {
@@ -20,8 +28,7 @@ export const ADVICE: Readonly<Record<DenyReason, Advice>> = {
   CERT_NOT_QWAC: {
     actor: "tpp",
     action:
-      "The TPP must use its QWAC (a qualified certificate with QcType web) as the TLS client certificate. " +
-      "A QSealC (QcType eseal) is for sealing messages, not for TLS.",
+      "The TPP must use its QWAC (a qualified certificate with QcType web) as the TLS client certificate.",
   },
   CERT_PSD2_STATEMENT_INVALID: {
     actor: "tpp",

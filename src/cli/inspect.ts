@@ -1,12 +1,14 @@
 import { readQwac } from "../qwac/qwac.js";
 import { type Denial, REASONS } from "../reasons.js";
+import { fail } from "../result.js";
 import { ADVICE } from "./advice.js";
 import type { InspectCommand } from "./args.js";
 import { certificateFacts } from "./certificate_facts.js";
 import { type CertificateInput, type InputSources, readCertificateInput } from "./certificate_input.js";
+import { leafStructureDenial } from "./certificate_structure.js";
 import { type CommandOutput, EXIT_BAD, EXIT_GOOD, usageError } from "./command_output.js";
 import { buildInspectReport, type InspectFacts } from "./inspect_report.js";
-import { psd2Facts, qcFacts } from "./qc_facts.js";
+import { psd2Facts, type QcFacts, qcFacts } from "./qc_facts.js";
 import { renderJson } from "./render_json.js";
 import { renderInspectText } from "./render_text.js";
 import { INSPECT_FORMAT } from "./report.js";
@@ -42,17 +44,33 @@ export async function runInspect(command: InspectCommand, env: InspectEnvironmen
 
 function facts(input: CertificateInput, at: Date, service: ServiceFacts | undefined): InspectFacts {
   const acceptEseal = service?.acceptEseal ?? false;
-  const qc = qcFacts(input.leaf);
+  const structure = leafStructureDenial(input.leaf);
+  // A malformed extension throws on any extension access: the QC readers are not run, the reason stands.
+  const malformed = structure?.reason === "CERT_MALFORMED" ? structure : undefined;
+  const qc = malformed === undefined ? qcFacts(input.leaf) : unreadQcFacts(malformed);
   return {
     at,
     inputFormat: input.format,
     offeredCertificates: input.offered.length,
     certificate: certificateFacts(input.leaf),
+    structure,
     qc,
     psd2: psd2Facts(input.leaf, qc.statements),
-    qwac: readQwac(input.leaf, { acceptEseal }),
+    qwac: malformed === undefined ? readQwac(input.leaf, { acceptEseal }) : fail(malformed),
     acceptEseal,
     service,
+  };
+}
+
+function unreadQcFacts(denial: Denial): QcFacts {
+  return {
+    statements: fail(denial),
+    pds: [],
+    retentionYears: undefined,
+    limitValue: undefined,
+    legislation: [],
+    other: [],
+    notes: [],
   };
 }
 

@@ -1,8 +1,8 @@
 import { inStableOrder } from "../qwac/psd2_roles.js";
 import type { Qwac } from "../qwac/qwac.js";
-import { type DenyReason, REASONS } from "../reasons.js";
+import { type Denial, type DenyReason, REASONS } from "../reasons.js";
 import type { Result } from "../result.js";
-import { ADVICE } from "./advice.js";
+import { ADVICE, QSEALC_NOT_QWAC_ADVICE } from "./advice.js";
 import type { CertificateFacts } from "./certificate_facts.js";
 import type { InputFormat } from "./certificate_input.js";
 import { decisionCheck } from "./decision_check.js";
@@ -22,6 +22,7 @@ import {
   qwacCheck,
   reasonText,
   revocationCheck,
+  structureCheck,
   validityCheck,
   validityOf,
 } from "./report_checks.js";
@@ -36,6 +37,8 @@ export interface InspectFacts {
   readonly inputFormat: InputFormat;
   readonly offeredCertificates: number;
   readonly certificate: CertificateFacts;
+  /** The service's verdict on the leaf before trust (certificate_structure.ts); undefined when sound. */
+  readonly structure: Denial | undefined;
   readonly qc: QcFacts;
   readonly psd2: Psd2Facts;
   /** readQwac's verdict, with the acceptEseal setting of the config (off without one). */
@@ -47,6 +50,7 @@ export interface InspectFacts {
 export function buildInspectReport(facts: InspectFacts): InspectReport {
   const service = facts.service;
   const checks: Checks = {
+    structure: structureCheck(facts.structure),
     qwac: qwacCheck(facts.qwac, facts.acceptEseal),
     validity: validityCheck(facts.certificate, facts.at),
     chain: service === undefined ? null : chainCheck(service),
@@ -64,7 +68,7 @@ export function buildInspectReport(facts: InspectFacts): InspectReport {
     psd2: psd2Section(facts.psd2),
     qcStatements: qcSection(facts.qc),
     checks,
-    problems: problems(checks),
+    problems: problems(checks, isQsealc(facts.qc)),
   };
 }
 
@@ -129,20 +133,27 @@ function qcSection(qc: QcFacts): QcSection {
 }
 
 /** One problem per reason, first check first: an expired leaf is one problem, not three. */
-function problems(checks: Checks): Problem[] {
+function problems(checks: Checks, qsealc: boolean): Problem[] {
   const found: Problem[] = [];
   for (const [check, line] of checkLines(checks)) {
-    const problem = problemOf(check, line);
+    const problem = problemOf(check, line, qsealc);
     if (problem !== undefined && !found.some((known) => known.reason === problem.reason)) found.push(problem);
   }
   return found;
 }
 
-function problemOf(check: keyof Checks, line: CheckLine): Problem | undefined {
+function problemOf(check: keyof Checks, line: CheckLine, qsealc: boolean): Problem | undefined {
   if (line.reason === null || line.status === "pass" || line.status === "skipped") return undefined;
   const text = check === "decision" ? decisionProblem(line.reason, line.detail) : checkProblem(line);
   const message = line.status === "warn" ? `not enforced yet: ${text}` : text;
-  return { check, reason: line.reason, message, ...ADVICE[line.reason] };
+  const advice = line.reason === "CERT_NOT_QWAC" && qsealc ? QSEALC_NOT_QWAC_ADVICE : ADVICE[line.reason];
+  return { check, reason: line.reason, message, ...advice };
+}
+
+/** A QSealC: its QC statements decode and name QcType eseal and not web. */
+function isQsealc(qc: QcFacts): boolean {
+  const types = qc.statements.ok ? qc.statements.value.types : [];
+  return types.includes("eseal") && !types.includes("web");
 }
 
 function checkProblem(line: CheckLine): string {

@@ -140,8 +140,13 @@ function qcTypeName(type: string): string {
 }
 
 function checksBlock(report: InspectReport): string[] {
-  const { qwac, validity, chain, revocation, decision } = report.checks;
-  const lines = ["Checks", ...check("QWAC", qwac), ...check("Validity", validity)];
+  const { structure, qwac, validity, chain, revocation, decision } = report.checks;
+  const lines = [
+    "Checks",
+    ...check("Structure", structure),
+    ...check("QWAC", qwac),
+    ...check("Validity", validity),
+  ];
   if (chain !== null) {
     lines.push(...check("Chain", chain));
     if (chain.path.length > 0)

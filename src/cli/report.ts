@@ -31,6 +31,8 @@ export interface InspectReport {
 }
 
 export interface Checks {
+  /** The leaf as a certificate, before trust: well-formed, no critical extension the service refuses. */
+  readonly structure: CheckLine;
   readonly qwac: CheckLine;
   readonly validity: CheckLine;
   /** null without --config */

@@ -3,7 +3,7 @@ import { type Denial, type DenyReason, REASONS } from "../reasons.js";
 import type { Result } from "../result.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
 import type { ChainResult } from "../trust/chain.js";
-import type { CertificateFacts } from "./certificate_facts.js";
+import { type CertificateFacts, readableName } from "./certificate_facts.js";
 import {
   type ChainCheck,
   type CheckLine,
@@ -16,6 +16,16 @@ import type { RevocationFinding, ServiceFacts } from "./service_checks.js";
 /** One line per check of the certificate itself: facts in, verdict and words out. Pure. */
 
 const DAY_MS = 86_400_000;
+
+export function structureCheck(denial: Denial | undefined): CheckLine {
+  if (denial !== undefined) return failed(denial);
+  return {
+    status: "pass",
+    reason: null,
+    summary: "well-formed, no critical extension the service does not process",
+    detail: null,
+  };
+}
 
 export function qwacCheck(qwac: Result<Qwac>, acceptEseal: boolean): CheckLine {
   if (!qwac.ok) return failed(qwac.denial);
@@ -80,7 +90,7 @@ export function chainCheck(service: ServiceFacts): ChainCheck {
     reason: null,
     summary: `chains to trust anchor "${chain.value.anchor.subject}"`,
     detail: null,
-    path: chain.value.path.map((cert) => cert.subject),
+    path: chain.value.path.map((cert) => readableName(cert.subjectName)),
   };
 }
 

@@ -139,7 +139,9 @@ async function decide(
   );
   const outcome = await gatekeeper.check(envoyCheckInput(leaf, request.method, request.path));
   return {
-    ...request,
+    method: request.method,
+    // The query is the TPP's data (an IBAN, a consent id): it chooses no route and stays out of the report.
+    path: withoutQuery(request.path),
     decision: outcome.decision,
     revocationAssumedGood: !revocationChecked,
     transportNotEvaluated: usesTransportRules(snapshot.config),
@@ -163,6 +165,11 @@ function presentedDirectly(config: Config): Forwarding {
     },
     config.file,
   );
+}
+
+function withoutQuery(rawPath: string): string {
+  const query = rawPath.indexOf("?");
+  return query === -1 ? rawPath : rawPath.slice(0, query);
 }
 
 function usesTransportRules(config: Config): boolean {

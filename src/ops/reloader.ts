@@ -1,10 +1,10 @@
-import { type FSWatcher, statSync, watch } from "node:fs";
-import { basename, dirname } from "node:path";
+import { type FSWatcher, watch } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { ConfigError } from "../config/config_error.js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
 import { type LoadedSnapshot, loadSnapshot, type SnapshotDeps } from "../snapshot.js";
+import { contentDigest, watchedFolders, watchedPaths } from "./watched_files.js";
 
 export interface ReloaderOptions {
   readonly configFile: string;
@@ -20,13 +20,18 @@ export interface ReloaderOptions {
 /**
  * Hot reload, keeping the last good set: the whole new set (config, policy, trust, revocation settings)
  * is loaded and validated first and swapped in as one snapshot; any error leaves the running set alone.
- * Triggered by SIGHUP (the caller wires it) and by changes to the files the config names.
+ * Triggered by SIGHUP (the caller wires it) and by changes to the contents of the files the config names
+ * (watched_files.ts: how a Kubernetes ConfigMap or Secret update is seen).
  */
 export class Reloader {
   private current: LoadedSnapshot;
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
   private watching = false;
+  /** The digest of each watched path as last loaded (or attempted): an event that changes none is ignored. */
+  private readonly loaded = new Map<string, string>();
+  /** Files a rejected version named that the running one does not: watched until a load succeeds. */
+  private readonly awaited = new Set<string>();
 
   constructor(private readonly options: ReloaderOptions) {
     this.current = options.initial;
@@ -39,10 +44,19 @@ export class Reloader {
   /** Returns true when the new set is in service. */
   async reload(trigger: string): Promise<boolean> {
     const previous = this.current;
+    // Noted before loading: a change made during the load is then seen as one more change, never lost.
+    // A broken version is noted too, so it is not retried on every unrelated event, only once it changes.
+    this.noteContents(watchedPaths(this.options.configFile, previous));
     let next: LoadedSnapshot;
     try {
       next = loadSnapshot(this.options.configFile, this.options.deps, previous);
     } catch (error) {
+      // A file the new version names but the running one does not (a key added to a ConfigMap gets its
+      // symlink just after the swap): its arrival is a change too, so the load is tried again then.
+      if (error instanceof ConfigError && !this.loaded.has(error.file)) {
+        this.loaded.set(error.file, contentDigest(error.file));
+        this.awaited.add(error.file);
+      }
       const where =
         error instanceof ConfigError
           ? { file: error.file, key: error.key, problem: error.problem }
@@ -55,6 +69,7 @@ export class Reloader {
       return false;
     }
     this.current = next;
+    this.awaited.clear();
     this.options.gatekeeper.swap(next);
     if (next.gate.revocation !== previous.gate.revocation) {
       // Checks that started on the old snapshot still use its checker; they wait at most timeoutMs for it.
@@ -93,8 +108,10 @@ export class Reloader {
     for (const watcher of this.watchers) watcher.close();
     this.watchers = [];
     if (!this.watching) return;
+    const paths = watchedPaths(this.options.configFile, this.current);
+    for (const path of paths) if (!this.loaded.has(path)) this.loaded.set(path, contentDigest(path));
     try {
-      this.watchers = this.watchersFor(watchedPaths(this.options.configFile, this.current));
+      this.watchers = this.watchersFor(watchedFolders(paths));
     } catch (error) {
       // fs.watch throws on a vanished folder or exhausted inotify watches: keep serving, say so, rely on SIGHUP.
       this.options.logger.warn({ err: error }, "cannot watch the configuration files; reload with SIGHUP");
@@ -102,13 +119,12 @@ export class Reloader {
   }
 
   /** All or nothing: a watcher made before one that throws is closed again. */
-  private watchersFor(paths: [string, string | undefined][]): FSWatcher[] {
+  private watchersFor(folders: readonly string[]): FSWatcher[] {
     const watchers: FSWatcher[] = [];
     try {
-      for (const [dir, name] of paths) {
-        const watcher = watch(dir, (_event, changed) => {
-          if (name === undefined || changed === null || changed === name) this.schedule();
-        });
+      for (const dir of folders) {
+        // Any event: a kubelet's symlink swap never names the file (watched_files.ts).
+        const watcher = watch(dir, () => this.schedule());
         watcher.on("error", (error) =>
           this.options.logger.warn({ err: error, dir }, "cannot watch for changes"),
         );
@@ -121,39 +137,21 @@ export class Reloader {
     return watchers;
   }
 
+  private noteContents(paths: readonly string[]): void {
+    for (const path of paths) this.loaded.set(path, contentDigest(path));
+  }
+
+  private changedSinceLoaded(): boolean {
+    const paths = [...watchedPaths(this.options.configFile, this.current), ...this.awaited];
+    return paths.some((path) => this.loaded.get(path) !== contentDigest(path));
+  }
+
   private schedule(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.reload("file change");
+      if (this.watching && this.changedSinceLoaded()) void this.reload("file change");
     }, this.options.debounceMs ?? 250);
-  }
-}
-
-/** [folder, file name in it] per watched path; a trust directory is watched as a whole (name undefined). */
-function watchedPaths(configFile: string, snapshot: LoadedSnapshot): [string, string | undefined][] {
-  const files = [
-    configFile,
-    snapshot.config.policy,
-    snapshot.config.trust.anchors,
-    snapshot.config.trust.intermediates,
-  ];
-  const paths: [string, string | undefined][] = [];
-  for (const file of files) {
-    if (file === undefined) continue;
-    const entry: [string, string | undefined] = isDirectory(file)
-      ? [file, undefined]
-      : [dirname(file), basename(file)];
-    if (!paths.some(([dir, name]) => dir === entry[0] && name === entry[1])) paths.push(entry);
-  }
-  return paths;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 

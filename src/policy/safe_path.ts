@@ -30,6 +30,9 @@ const RAW_DENIED: ReadonlyMap<number, string> = new Map([
   [0x3b, "';' (path parameter)"],
   // Not allowed by RFC 3986, but Windows-based stacks and some proxies read it as '/'.
   [0x5c, "'\\' (backslash)"],
+  // RFC 9110 section 7.1: a request-target carries no fragment, so no client sends one. Cutting it here
+  // would judge '/v1/funds-confirmations#/../accounts' as one route while an upstream may see another.
+  [0x23, "'#' (a fragment, which no client sends)"],
 ]);
 
 /** ASCII characters whose percent-escape is refused although they are not unreserved. */
@@ -43,7 +46,7 @@ const ESCAPE_DENIED: ReadonlyMap<number, string> = new Map([
 ]);
 
 export function safePath(rawPath: string): Result<string> {
-  const path = withoutQueryOrFragment(rawPath);
+  const path = withoutQuery(rawPath);
   if (path.length > MAX_PATH_LENGTH) return invalid(`longer than ${MAX_PATH_LENGTH} characters`);
   if (path.charCodeAt(0) !== SLASH) return invalid("does not start with '/'");
   if (path.length === 1) return ok(path);
@@ -69,14 +72,13 @@ export function safePath(rawPath: string): Result<string> {
   return ok(path);
 }
 
-/** Envoy's `http.path` carries the query; a fragment should never be sent but is cut just the same. */
-function withoutQueryOrFragment(rawPath: string): string {
-  let end = rawPath.length;
+/**
+ * Envoy's `http.path` carries the query: it is cut, and what follows '?' is the query's business. A '#'
+ * before it stays in the path and is refused there (RAW_DENIED).
+ */
+function withoutQuery(rawPath: string): string {
   const query = rawPath.indexOf("?");
-  if (query !== -1) end = query;
-  const fragment = rawPath.indexOf("#");
-  if (fragment !== -1 && fragment < end) end = fragment;
-  return end === rawPath.length ? rawPath : rawPath.slice(0, end);
+  return query === -1 ? rawPath : rawPath.slice(0, query);
 }
 
 /** Empty and dot segments are refused, not normalised: a normaliser upstream might resolve them differently. */

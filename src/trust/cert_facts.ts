@@ -16,6 +16,8 @@ import {
   KeyUsage,
   type Name,
   SubjectKeyIdentifier,
+  type TBSCertificate,
+  Version,
 } from "@peculiar/asn1-x509";
 import type { X509Certificate } from "@peculiar/x509";
 import { deny } from "../reasons.js";
@@ -88,6 +90,8 @@ function decodeFacts(cert: X509Certificate): Result<CertFacts> {
   try {
     const asn = AsnConvert.parse(cert.rawData, Certificate);
     const tbs = asn.tbsCertificate;
+    const versionProblem = fieldsVersionProblem(tbs);
+    if (versionProblem !== undefined) return fail(deny("CERT_MALFORMED", versionProblem));
     return ok({
       id: base64(cert.rawData),
       subject: cert.subject,
@@ -106,6 +110,23 @@ function decodeFacts(cert: X509Certificate): Result<CertFacts> {
   } catch (error) {
     return fail(deny("CERT_MALFORMED", `certificate structure: ${errorText(error)}`));
   }
+}
+
+/**
+ * RFC 5280 §4.1.2.1: extensions appear only in a version 3 certificate, the unique identifiers only in
+ * version 2 or 3 (§4.1.2.8). A v1 or v2 certificate carrying extensions is not a certificate any
+ * conforming issuer produces; a verifier that honoured or ignored its extensions would judge by fields
+ * whose meaning the version denies, so it is refused as malformed, as OpenSSL's strict mode does.
+ */
+function fieldsVersionProblem(tbs: TBSCertificate): string | undefined {
+  if (tbs.extensions !== undefined && tbs.version !== Version.v3) {
+    return `a version ${tbs.version + 1} certificate carries extensions (RFC 5280 §4.1.2.1: version 3 only)`;
+  }
+  const uniqueId = tbs.issuerUniqueID !== undefined || tbs.subjectUniqueID !== undefined;
+  if (uniqueId && tbs.version === Version.v1) {
+    return "a version 1 certificate carries a unique identifier (RFC 5280 §4.1.2.8: version 2 or 3 only)";
+  }
+  return undefined;
 }
 
 type ExtensionFacts = Pick<

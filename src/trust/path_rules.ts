@@ -28,6 +28,16 @@ function leafProblem(leaf: CertFacts, now: Date): Denial | undefined {
   if (now.getTime() > leaf.notAfter.getTime()) {
     return deny("CERT_EXPIRED", `expired at ${leaf.notAfter.toISOString()}`);
   }
+  return leafOwnDenial(leaf);
+}
+
+/**
+ * The leaf rules that need no issuer: a critical extension this verifier does not process (RFC 5280
+ * §4.2; a CT precertificate's poison extension, RFC 6962 §3.1, is one) and the TLS-client usage rules.
+ * `qwac inspect` applies them without a trust configuration too, so it never calls good what the service
+ * refuses.
+ */
+export function leafOwnDenial(leaf: CertFacts): Denial | undefined {
   const problem = unhandledCriticalProblem(leaf) ?? leafUsageProblem(leaf);
   return problem === undefined ? undefined : deny("CERT_CHAIN_INVALID", `leaf "${leaf.subject}": ${problem}`);
 }

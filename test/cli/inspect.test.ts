@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { realPsd2Path } from "../support/shared_fixtures.js";
 import { AI_URLS, type CliPki, DAY_MS, QEVCP_W, write, writeCliPki } from "./pki.js";
 import { json, runQwac, STACK_LINE, stopRunningQwac } from "./support.js";
 
@@ -68,7 +69,8 @@ describe("qwac inspect reads what a QWAC says", () => {
       input: { format: "pem", offeredCertificates: 0 },
       config: null,
       certificate: {
-        subject: pki.ai.cert.subject,
+        subject:
+          "CN=account-info-sas.example, O=Account Info SAS, organizationIdentifier=PSDFR-ACPR-12345, C=FR",
         issuer: "CN=Test QTSP QWAC CA, O=Test QTSP, C=EU",
         serialNumber: pki.ai.cert.serialNumber.toLowerCase(),
         sha256: sha256(pki.ai.cert.rawData),
@@ -95,6 +97,7 @@ describe("qwac inspect reads what a QWAC says", () => {
         pds: [{ url: AI_URLS.pds, language: "en" }],
       },
       checks: {
+        structure: { status: "pass", reason: null },
         qwac: { status: "pass", reason: null },
         validity: { status: "pass", reason: null },
         chain: null,
@@ -259,7 +262,7 @@ describe("qwac usage errors exit 2 with a hint, never a stack", () => {
 });
 
 describe("qwac inspect on a real QWAC", () => {
-  const creditas = "test/fixtures/real-psd2/03-ica-creditas-qwac.pem";
+  const creditas = realPsd2Path("03-ica-creditas-qwac.pem");
 
   it("reads the I.CA QWAC of Banka CREDITAS: four roles, Czech National Bank, expired today", async () => {
     const run = await runQwac(["inspect", creditas, "--json"]);

@@ -172,7 +172,12 @@ describe("qwac inspect --config verifies the chain against the configured trust"
     expect(report.config).toBe(config.plain);
     expect(report.checks.chain).toMatchObject({
       status: "pass",
-      path: [pki.ai.cert.subject, pki.intermediate.cert.subject, pki.root.cert.subject],
+      // Named attributes, as in the certificate section (organizationIdentifier, not 2.5.4.97).
+      path: [
+        "CN=account-info-sas.example, O=Account Info SAS, organizationIdentifier=PSDFR-ACPR-12345, C=FR",
+        pki.intermediate.cert.subject,
+        pki.root.cert.subject,
+      ],
     });
     expect(report.checks.revocation).toMatchObject({
       status: "skipped",

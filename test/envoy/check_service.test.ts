@@ -1,16 +1,22 @@
 import { readFileSync } from "node:fs";
-import { Extension } from "@peculiar/x509";
+import { Version } from "@peculiar/asn1-x509";
+import { Extension, type X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/pki/factory.js";
 import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { withVersion } from "../support/reissue.js";
 
 const DAY = 86_400_000;
 const BERLIN_GROUP = readFileSync(new URL("../../policies/berlin-group.yaml", import.meta.url), "utf8");
 
 let pki: DemoPki;
 let gk: RunningGatekeeper;
-const extra: Record<string, IssuedCertificate> = {};
+const extra: Record<string, Pick<IssuedCertificate, "pem">> = {};
+
+function pemOf(cert: X509Certificate): Pick<IssuedCertificate, "pem"> {
+  return { pem: cert.toString("pem") };
+}
 
 function qwacFor(subject: string, overrides: Partial<Parameters<typeof issueCertificate>[0]> = {}) {
   return issueCertificate({
@@ -54,6 +60,10 @@ beforeAll(async () => {
   extra.brokenExtension = await qwacFor("CN=broken, O=X, 2.5.4.97=PSDFR-ACPR-5, C=FR", {
     extraExtensions: [new Extension("2.5.29.17", false, new Uint8Array([0x30, 0x03, 0x82, 0x05, 0x41]))],
   });
+  // A v1 and a v2 copy of a good QWAC, extensions kept, signed again by the trusted CA (RFC 5280 4.1.2.1).
+  const v3 = await qwacFor("CN=versioned, O=X, 2.5.4.97=PSDFR-ACPR-6, C=FR");
+  extra.v1WithExtensions = pemOf(withVersion(v3.cert, Version.v1, pki.intermediate));
+  extra.v2WithExtensions = pemOf(withVersion(v3.cert, Version.v2, pki.intermediate));
   gk = await startGatekeeper({
     anchors: [pki.root.cert],
     intermediates: [pki.intermediate.cert],
@@ -177,6 +187,18 @@ describe("certificate problems are 401 with a Berlin Group body", () => {
       "CERTIFICATE_INVALID",
     ],
     [
+      "a version 1 certificate with extensions",
+      () => extra.v1WithExtensions!.pem,
+      "CERT_MALFORMED",
+      "CERTIFICATE_INVALID",
+    ],
+    [
+      "a version 2 certificate with extensions",
+      () => extra.v2WithExtensions!.pem,
+      "CERT_MALFORMED",
+      "CERTIFICATE_INVALID",
+    ],
+    [
       "a trusted certificate with an undecodable extension",
       () => extra.brokenExtension!.pem,
       "CERT_MALFORMED",
@@ -257,6 +279,8 @@ describe("hostile input is a denial with a reason, and the service keeps serving
     "/v1/accounts/%00",
     "/v1/accounts\\..\\payments",
     "/v1/acc%zzounts",
+    // No client sends a fragment; cutting it would judge this as /v1/funds-confirmations.
+    "/v1/funds-confirmations#/../accounts",
   ];
   for (const path of paths) {
     it(`denies the path ${JSON.stringify(path)} with PATH_INVALID, before looking at roles`, async () => {

@@ -112,6 +112,13 @@ describe("the HTTP authorization answer", () => {
     ).toHaveLength(1);
   });
 
+  it("refuses a raw '#' in the URI with 400 PATH_INVALID instead of judging the part before it", async () => {
+    const base = await start();
+    const answer = await ask(base, nginxHeaders("tpp-ai", "/v1/accounts/1#/../../payments"));
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("x-authz-reason")).toBe("PATH_INVALID");
+  });
+
   it("checks the SNI the proxy forwards", async () => {
     const base = await start();
     const answer = await ask(base, { ...nginxHeaders("tpp-ai"), "x-forwarded-sni": "evil.example" });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AsnConvert } from "@peculiar/asn1-schema";
@@ -21,6 +21,7 @@ import {
   type KeyAlg,
   psd2Roles,
 } from "../../src/pki/factory.js";
+import { realPsd2Pem } from "../support/shared_fixtures.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "factory-test-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -226,9 +227,7 @@ describe("the qcStatements encoding is what openssl and a real QTSP produce", ()
   });
 
   it("encodes the PSD2 statement of a real I.CA QWAC byte for byte", () => {
-    const real = Buffer.from(
-      new X509Certificate(readFileSync("test/fixtures/real-psd2/03-ica-creditas-qwac.pem", "utf8")).rawData,
-    );
+    const real = Buffer.from(new X509Certificate(realPsd2Pem("03-ica-creditas-qwac.pem")).rawData);
     const ours = encodePsd2Statement({
       roles: psd2Roles("PSP_AS", "PSP_PI", "PSP_AI", "PSP_IC"),
       ncaName: "Czech National Bank",
@@ -238,9 +237,7 @@ describe("the qcStatements encoding is what openssl and a real QTSP produce", ()
   });
 
   it("encodes QcCompliance and QcType web as the same bytes as the real I.CA QWAC", () => {
-    const real = Buffer.from(
-      new X509Certificate(readFileSync("test/fixtures/real-psd2/03-ica-creditas-qwac.pem", "utf8")).rawData,
-    );
+    const real = Buffer.from(new X509Certificate(realPsd2Pem("03-ica-creditas-qwac.pem")).rawData);
     const ours = Buffer.from(AsnConvert.serialize(new QCStatements(buildQcStatements({ types: ["web"] }))));
     // Our SEQUENCE header differs (it holds fewer statements); the statements themselves must match.
     const statements = ours.subarray(2);

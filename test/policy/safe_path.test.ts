@@ -7,17 +7,28 @@ function detailOf(rawPath: string): string | undefined {
   return result.ok ? undefined : result.denial.detail;
 }
 
-describe("safePath strips the query and the fragment", () => {
+describe("safePath strips the query", () => {
   it.each([
     ["/v1/accounts?withBalance=true", "/v1/accounts"],
     ["/v1/accounts?", "/v1/accounts"],
-    ["/v1/accounts#top", "/v1/accounts"],
+    // A '#' after the '?' belongs to the query, which does not choose the route.
     ["/v1/accounts?a=1#frag", "/v1/accounts"],
-    ["/v1/accounts#frag?a=1", "/v1/accounts"],
     // What follows '?' is the query's business, not the path's: it is not checked here.
     ["/v1/accounts?next=/../%zz%00", "/v1/accounts"],
   ])("%s -> %s", (raw, expected) => {
     expect(safePath(raw)).toEqual({ ok: true, value: expected });
+  });
+});
+
+describe("safePath refuses a raw '#' in the path instead of cutting a fragment", () => {
+  it.each([
+    "/v1/accounts#top",
+    "/v1/accounts#frag?a=1",
+    "/v1/funds-confirmations#/../accounts",
+    "/v1/payments/sepa-credit-transfers#",
+    "/#",
+  ])("%s -> PATH_INVALID", (raw) => {
+    expect(detailOf(raw)).toContain("'#' (a fragment, which no client sends)");
   });
 });
 

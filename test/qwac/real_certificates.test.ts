@@ -1,15 +1,19 @@
 /**
- * Leaf certificates from real QTSPs and bank sandboxes (test/fixtures/real-psd2/README.md), decoded
+ * Leaf certificates from real QTSPs and bank sandboxes (../shared/fixtures/real-psd2/README.md), decoded
  * independently of this project. They catch what generated certificates cannot: other encoders.
  */
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../src/project_root.js";
 import { describeQcStatements, type Qwac, readQwac } from "../../src/qwac/qwac.js";
 import type { Result } from "../../src/result.js";
+import { REAL_PSD2_DIR, realPsd2Pem } from "../support/shared_fixtures.js";
 
 function fixture(name: string): X509Certificate {
-  return new X509Certificate(readFileSync(`test/fixtures/real-psd2/${name}`, "utf8"));
+  return new X509Certificate(realPsd2Pem(name));
 }
 
 function accepted(result: Result<Qwac>): Qwac {
@@ -146,5 +150,28 @@ describe("a real certificate with only a PSD2 statement is not a QWAC", () => {
         otherStatementOids: [],
       },
     });
+  });
+});
+
+describe("the real certificates are read from ../shared/fixtures/real-psd2, never copied into the repo", () => {
+  /** Every file under the repo's own folders (not node_modules, .git, dist), depth-bounded. */
+  function repoFiles(dir: string, depth = 0): string[] {
+    if (depth > 8) return [];
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      if (["node_modules", ".git", "dist"].includes(entry.name)) return [];
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return repoFiles(path, depth + 1);
+      return entry.isFile() ? [path] : [];
+    });
+  }
+
+  it("holds no byte-for-byte copy of a shared fixture", () => {
+    const digest = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+    const shared = new Set(readdirSync(REAL_PSD2_DIR).map((name) => digest(join(REAL_PSD2_DIR, name))));
+    expect(shared.size).toBeGreaterThanOrEqual(15);
+    const copies = repoFiles(PROJECT_ROOT)
+      .filter((file) => shared.has(digest(file)))
+      .map((file) => relative(PROJECT_ROOT, file));
+    expect(copies).toEqual([]);
   });
 });

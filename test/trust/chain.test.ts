@@ -1,9 +1,11 @@
+import { Version } from "@peculiar/asn1-x509";
 import { BasicConstraintsExtension, Extension } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type IssuedCertificate } from "../../src/pki/factory.js";
 import type { Result } from "../../src/result.js";
 import { type ChainResult, type TrustStore, verifyChain } from "../../src/trust/chain.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
+import { withVersion } from "../support/reissue.js";
 import {
   clientLeaf,
   intermediateCa,
@@ -452,6 +454,28 @@ describe("hostile certificate content becomes a denial, never an exception", () 
       "CERT_MALFORMED",
       /appears twice/,
     );
+  });
+
+  it.each([
+    ["1", Version.v1],
+    ["2", Version.v2],
+  ])(
+    "denies a correctly signed version %s leaf that carries extensions as CERT_MALFORMED (RFC 5280 4.1.2.1)",
+    async (number, version) => {
+      const leaf = await clientLeaf("CN=tpp.example", root);
+      const downgraded = withVersion(leaf.cert, version, root);
+      expectDenial(
+        await verifyChain(downgraded, store([root]), { now: NOW }),
+        "CERT_MALFORMED",
+        new RegExp(`version ${number} certificate carries extensions`),
+      );
+    },
+  );
+
+  it("accepts the same leaf re-signed as version 3: only the version is refused", async () => {
+    const leaf = await clientLeaf("CN=tpp.example", root);
+    const resigned = withVersion(leaf.cert, Version.v3, root);
+    expectPath(await verifyChain(resigned, store([root]), { now: NOW }), [leaf, root]);
   });
 
   it("skips an offered certificate whose own extensions are broken", async () => {
