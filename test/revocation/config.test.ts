@@ -23,7 +23,7 @@ describe("revocationConfigSchema", () => {
     expect(revocationConfigSchema.parse({})).toMatchObject({
       enabled: true,
       failMode: "hard",
-      timeoutMs: 100,
+      timeoutMs: 150,
       hash: "sha1",
       nonce: false,
       useGet: false,
@@ -96,7 +96,7 @@ describe("issuerPolicies", () => {
     const config = revocationConfigSchema.parse({
       issuers: [{ match: { sha256: subject.issuerFingerprint }, failMode: "stale-if-error" }],
     });
-    expect(issuerPolicies(config)(subject)).toMatchObject({ failMode: "stale-if-error", timeoutMs: 100 });
+    expect(issuerPolicies(config)(subject)).toMatchObject({ failMode: "stale-if-error", timeoutMs: 150 });
   });
 
   it("selects an entry by the issuer's subject, however its separators are spaced", () => {
