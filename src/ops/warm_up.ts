@@ -1,5 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { X509CertificateGenerator } from "@peculiar/x509";
 import pino from "pino";
@@ -19,13 +17,16 @@ import {
   psd2Roles,
 } from "../pki/factory.js";
 import { parsePolicy } from "../policy/policy.js";
+import { createRevocationChecker } from "../revocation/checker.js";
+import { revocationConfigSchema } from "../revocation/config.js";
 import { type FetchFunction, fetchBytes } from "../revocation/http_fetch.js";
-import { revocationDisabled } from "../revocation/revocation.js";
+import type { RevocationChecker } from "../revocation/revocation.js";
 import { peerOnlyForwarding } from "../source/forwarding.js";
 import { certFacts } from "../trust/cert_facts.js";
 import { issuedBy } from "../trust/signature.js";
 import { trustStoreFromCertificates } from "../trust/trust_store.js";
 import { VerifiedCertificates } from "../verified_certificates.js";
+import { WarmUpResponder } from "./warm_up_responder.js";
 
 /**
  * Start-up warm-up, so the first Check of a process is not the one that pays for lazy loading and cold
@@ -42,6 +43,8 @@ export interface WarmUpReport {
   readonly signatures: number;
   /** Synthetic Checks run through the pipeline and the gRPC response encoding. */
   readonly checks: number;
+  /** First-round Checks whose OCSP answer (from the warm-up responder) verified as good. */
+  readonly ocspGood: number;
 }
 
 /** Enough rounds for V8 to optimise the warm path's functions, few enough to stay a fraction of a second. */
@@ -51,30 +54,32 @@ const POLICY = "version: 1\nrules:\n  - { methods: [GET], path: /v1/accounts/**,
 
 export async function warmUp(fetchFn: FetchFunction): Promise<WarmUpReport> {
   const started = performance.now();
-  const fetches = await warmHttpClient(fetchFn);
-  const chains = await warmUpChains();
-  const signatures = await warmSignatures(chains);
-  const checks = await warmPipeline(chains);
-  return { ms: Math.round(performance.now() - started), fetches, signatures, checks };
+  const roots = await warmUpRoots();
+  const responder = new WarmUpResponder(roots);
+  await responder.listen();
+  try {
+    const fetches = await warmHttpClient(fetchFn, responder.url("/warm-up"));
+    const chains = await warmUpChains(roots, responder.url("/ocsp"));
+    const signatures = await warmSignatures(chains);
+    const checks = await warmPipeline(chains, fetchFn);
+    return { ms: Math.round(performance.now() - started), fetches, signatures, ...checks };
+  } finally {
+    await responder.close();
+  }
 }
 
 /**
- * The revocation client's first exchange loads undici and opens its first pool; done here, against a
- * loopback server of our own, with the same function, methods and headers as an OCSP request (RFC 6960
+ * The revocation client's first exchange loads undici and opens its first pool; done here, against the
+ * warm-up's own loopback server, with the same function, methods and headers as an OCSP request (RFC 6960
  * appendix A: POST, and GET for RFC 5019 responders).
  */
-async function warmHttpClient(fetchFn: FetchFunction): Promise<number> {
-  const server = createServer((_request, response) => {
-    response.setHeader("content-type", "application/ocsp-response");
-    response.end(Buffer.alloc(16));
-  });
-  const port = await listenOnLoopback(server);
+async function warmHttpClient(fetchFn: FetchFunction, url: string): Promise<number> {
   const closed = new AbortController();
   let ok = 0;
   try {
     for (const method of ["POST", "GET", "POST"] as const) {
       const outcome = await fetchBytes(fetchFn, {
-        url: `http://127.0.0.1:${port}/warm-up`,
+        url,
         method,
         ...(method === "POST" ? { body: new Uint8Array(80), contentType: "application/ocsp-request" } : {}),
         accept: "application/ocsp-response",
@@ -86,17 +91,8 @@ async function warmHttpClient(fetchFn: FetchFunction): Promise<number> {
     }
   } finally {
     closed.abort();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   return ok;
-}
-
-function listenOnLoopback(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
-  });
 }
 
 interface WarmUpChain {
@@ -104,19 +100,26 @@ interface WarmUpChain {
   readonly leaf: IssuedCertificate;
 }
 
-/** One root per key type a QTSP uses (RSA PKCS#1 v1.5, ECDSA P-256 and P-384), each with a QWAC. */
-async function warmUpChains(): Promise<WarmUpChain[]> {
-  const chains: WarmUpChain[] = [];
+/** One root per key type a QTSP uses: RSA PKCS#1 v1.5, ECDSA P-256 and P-384. */
+async function warmUpRoots(): Promise<IssuedCertificate[]> {
+  const roots: IssuedCertificate[] = [];
   for (const keyAlg of ["RSA-2048", "P-256", "P-384"] as const satisfies readonly KeyAlg[]) {
-    const root = await issueCertificate({
-      subject: `CN=Warm-up ${keyAlg} root, O=Warm-up, C=EU`,
-      keyAlg,
-      isCa: true,
-    });
+    roots.push(
+      await issueCertificate({ subject: `CN=Warm-up ${keyAlg} root, O=Warm-up, C=EU`, keyAlg, isCa: true }),
+    );
+  }
+  return roots;
+}
+
+/** A QWAC from each root, with the warm-up responder in its AIA. */
+async function warmUpChains(roots: readonly IssuedCertificate[], ocspUrl: string): Promise<WarmUpChain[]> {
+  const chains: WarmUpChain[] = [];
+  for (const root of roots) {
     const leaf = await issueCertificate({
       subject: `CN=warm-up.invalid, O=Warm-up TPP, 2.5.4.97=PSDFR-ACPR-${chains.length + 1}0000, C=FR`,
       issuer: root,
       keyAlg: "P-256",
+      aiaOcspUrl: ocspUrl,
       qc: { types: ["web"], psd2: { roles: psd2Roles("PSP_AI"), ncaName: "Warm-up NCA", ncaId: "FR-ACPR" } },
     });
     chains.push({ root, leaf });
@@ -174,10 +177,29 @@ async function rsaPssCertificate() {
 /**
  * Synthetic Checks through the real pipeline (Envoy request translation, sources, QWAC and chain
  * verification, policy, decision, response encoding) on a gate of its own: a first sight, then cached
- * allows, a denied role and a missing certificate, so both answers' code is warm. Revocation is off in
- * this gate: its network client was warmed above, and the service's revocation cache must stay untouched.
+ * allows, a denied role and a missing certificate, so both answers' code is warm. Revocation runs end to
+ * end against the warm-up responder with a checker of its own (its own cache, closed afterwards), so the
+ * service's revocation cache is never touched; its wait is generous, as this is no one's request.
  */
-async function warmPipeline(chains: readonly WarmUpChain[]): Promise<number> {
+async function warmPipeline(
+  chains: readonly WarmUpChain[],
+  fetchFn: FetchFunction,
+): Promise<{ checks: number; ocspGood: number }> {
+  const revocation = createRevocationChecker(
+    revocationConfigSchema.parse({ timeoutMs: WARM_UP_TIMEOUT_MS, fetchTimeoutMs: WARM_UP_TIMEOUT_MS }),
+    { fetch: fetchFn },
+  );
+  try {
+    return await runChecks(chains, revocation);
+  } finally {
+    await revocation.close();
+  }
+}
+
+async function runChecks(
+  chains: readonly WarmUpChain[],
+  revocation: RevocationChecker,
+): Promise<{ checks: number; ocspGood: number }> {
   const gate: Gate = {
     policy: parsePolicy(POLICY, "(warm-up policy)"),
     certificates: new VerifiedCertificates({
@@ -187,7 +209,7 @@ async function warmPipeline(chains: readonly WarmUpChain[]): Promise<number> {
       maxEntries: chains.length,
       denialTtlMs: 0,
     }),
-    revocation: revocationDisabled,
+    revocation,
     ...forwardingOf(),
     now: () => new Date(),
   };
@@ -198,12 +220,14 @@ async function warmPipeline(chains: readonly WarmUpChain[]): Promise<number> {
   );
   const encoded = new EncodedResponses(servedAuthorization(loadProtos().authorization).encodeResponse);
   let checks = 0;
+  let ocspGood = 0;
   for (let round = 0; round < CHECK_ROUNDS; round++) {
     for (const { leaf } of chains) {
       for (const path of ["/v1/accounts", "/v1/payments/sepa-credit-transfers"]) {
         const input = toCheckInput(syntheticRequest(path, encodeURIComponent(leaf.pem), round));
         const outcome = await gatekeeper.check(input);
         encoded.bytes(outcome.decision, input, outcome.responses);
+        if (round === 0 && outcome.decision.revocation?.status === "good") ocspGood++;
         checks++;
       }
     }
@@ -212,7 +236,7 @@ async function warmPipeline(chains: readonly WarmUpChain[]): Promise<number> {
     encoded.bytes(refused.decision, anonymous, refused.responses);
     checks++;
   }
-  return checks;
+  return { checks, ocspGood };
 }
 
 function forwardingOf(): Pick<Gate, "sources" | "serverName"> {

@@ -11,11 +11,15 @@ describe("the start-up warm-up", () => {
     };
     const report = await warmUp(recording);
     expect(report.fetches).toBe(3);
-    expect(asked).toHaveLength(3);
-    for (const request of asked) expect(request).toMatch(/^(GET|POST) http:\/\/127\.0\.0\.1:\d+\/warm-up$/);
+    // Three exchanges warming the client, then one OCSP request per warm-up QWAC (RSA, P-256, P-384 CAs).
+    expect(asked).toHaveLength(6);
+    for (const request of asked)
+      expect(request).toMatch(/^(GET|POST) http:\/\/127\.0\.0\.1:\d+\/(warm-up|ocsp)$/);
     // RSA PKCS#1 v1.5, P-256, P-384 and RSA-PSS, each on the path and on the OCSP verification code.
     expect(report.signatures).toBe(8);
     expect(report.checks).toBeGreaterThanOrEqual(100);
+    // The revocation client ran end to end: request, fetch, parse, signature check, "good".
+    expect(report.ocspGood).toBe(6);
   });
 
   it("counts a fetch that fails as not warmed, without throwing", async () => {
@@ -23,5 +27,6 @@ describe("the start-up warm-up", () => {
     const report = await warmUp(failing);
     expect(report.fetches).toBe(0);
     expect(report.signatures).toBe(8);
+    expect(report.ocspGood).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
@@ -27,10 +27,11 @@ export interface FirstSight {
   readonly serviceMs: number | undefined;
 }
 
-/** The service config for the lab's CA, every revocation setting at its default. */
-export function writeFirstSightConfig(dir: string, ca: OpensslCa): string {
+/** The service config for the lab's CA (PEM), every revocation setting at its default. */
+export function writeFirstSightConfig(dir: string, caPem: string): string {
+  mkdirSync(dir, { recursive: true });
   const anchors = join(dir, "lab-ca.pem");
-  writeFileSync(anchors, ca.cert.cert.toString("pem"));
+  writeFileSync(anchors, caPem);
   const config = join(dir, "first-sight.yaml");
   writeFileSync(
     config,
