@@ -66,7 +66,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     gauge: (tppId, sha256, seconds) => metrics.tppExpiry.labels(tppId, sha256).set(seconds),
     forget: (tppId, sha256, lastOfTpp) => metrics.forgetTpp(tppId, sha256, lastOfTpp),
   });
-  const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file);
+  const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file, log);
   const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
   const reloader = new Reloader({
     configFile: options.configFile,

@@ -107,7 +107,7 @@ export class VerifiedCertificates {
     if (!qwac.ok) return denied(qwac.denial);
     const revocation = prepareSubject(leaf.value, chain.value.issuer);
     if (!revocation.ok) return denied(revocation.denial);
-    const identity = identityOf(qwac.value, presented.sha256);
+    const identity = identityOf(qwac.value, presented.sha256, leaf.value.issuer);
     return {
       verified: {
         qwac: qwac.value,

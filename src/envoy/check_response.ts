@@ -97,6 +97,9 @@ function metadata(decision: Decision, verdict: "allow" | "deny"): WireStruct {
     fields.tpp_id = { stringValue: decision.tpp.organizationIdentifier };
     fields.tpp_roles = { stringValue: decision.tpp.roles.join(",") };
     fields.cert_sha256 = { stringValue: decision.tpp.certSha256 };
+  } else if (!decision.allowed && decision.certificate !== undefined) {
+    // A refused certificate has no TPP identity, but Envoy's access log can still name it.
+    fields.cert_sha256 = { stringValue: decision.certificate.sha256 };
   }
   return { fields };
 }
