@@ -7,7 +7,7 @@ import type { Denial } from "./reasons.js";
 import { type RevocationChecker, type RevocationStatus, revocationDenial } from "./revocation/revocation.js";
 import { andThen, type Settled } from "./settled.js";
 import type { CertificateSources } from "./source/certificate_sources.js";
-import type { CertificateOrigin } from "./source/presented_certificate.js";
+import type { CertificateOrigin, PresentedCertificate } from "./source/presented_certificate.js";
 import type { ServerNameCheck } from "./source/server_name.js";
 import type { VerifiedCertificates } from "./verified_certificates.js";
 
@@ -36,6 +36,8 @@ export interface Known {
   readonly tpp?: TppIdentity;
   readonly headers?: HeaderList;
   readonly revocation?: RevocationStatus;
+  /** The presented certificate, kept only for a denial before a TPP identity was known. */
+  readonly certificate?: PresentedCertificate;
 }
 
 /** Known once the certificate is verified and its revocation status settled. */
@@ -70,7 +72,10 @@ export function authorize(input: CheckInput, gate: Gate, now: Date): Settled<Dec
   const via = presented.value.via;
   return andThen(gate.certificates.verify(presented.value, now), (verified) => {
     // Fields spelled out, not spread: `{ ...known }` took a slow generic copy, the costliest line of a warm Check.
-    if (!verified.ok) return denied(verified.denial, { path: known.path, route: known.route, via });
+    if (!verified.ok) {
+      const certificate = presented.value;
+      return denied(verified.denial, { path: known.path, route: known.route, via, certificate });
+    }
     const { identity: tpp, headers } = verified.value;
     return andThen(gate.revocation.check(verified.value.revocation, now), (revocation) =>
       permitted(route, { path: known.path, route: known.route, via, tpp, headers, revocation }),
@@ -133,6 +138,7 @@ export function denied(denial: Denial, known: Known = {}): Deny {
     revocation: known.revocation,
     certificateVia: known.via,
     path: known.path,
+    certificate: known.certificate,
   };
 }
 

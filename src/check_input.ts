@@ -3,7 +3,7 @@
  * translates its wire format into this once.
  */
 export interface CheckInput {
-  /** x-request-id or the proxy's request id; "" when absent. */
+  /** The TPP's X-Request-ID (or the proxy's request id); the edges make one when both are absent. */
   readonly requestId: string;
   readonly method: string;
   /** Exactly what the proxy saw, query string included; the policy step makes it safe. */

@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import type { CheckInput } from "./check_input.js";
-import type { Decision } from "./decision/decision.js";
+import { deniedCertificateFields, revocationLabel } from "./decision/certificate_facts.js";
+import type { Decision, Deny } from "./decision/decision.js";
 import type { TppIdentity } from "./decision/identity.js";
 
 export type { Logger };
@@ -20,9 +21,20 @@ const FLUSH_INTERVAL_MS = 200;
  * hard crash can lose the last 200 ms of lines.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  // pino's default epoch-millisecond time: an ISO string costs a Date and a format per line on the hot path.
-  const options = { level, base: { service: "psd2-gatekeeper" } };
-  return pino(options, destination ?? batchedStdout());
+  return pino(LOG_OPTIONS(level), destination ?? batchedStdout());
+}
+
+/**
+ * String levels ("info", not 30) and ISO 8601 time, as OPA and most log pipelines expect (issue 14). The
+ * ISO time costs a Date and a format per line; the level label is a lookup.
+ */
+function LOG_OPTIONS(level: string): pino.LoggerOptions {
+  return {
+    level,
+    base: { service: "psd2-gatekeeper" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
 }
 
 function batchedStdout(): DestinationStream {
@@ -44,29 +56,50 @@ export class DecisionLog {
     // The parent's level decides (a reload may change it); children are made only while info is on.
     if (!this.logger.isLevelEnabled("info")) return;
     const logger = decision.tpp === undefined ? this.logger : this.forTpp(decision.tpp);
+    if (!decision.allowed) {
+      logger.info(this.denialLine(input, decision, micros), "deny");
+      return;
+    }
     const line = {
       reqId: input.requestId,
       method: input.method,
       path: decision.path,
-      decision: decision.allowed ? "allow" : "deny",
-      reason: decision.allowed ? undefined : decision.reason,
-      wouldDeny: decision.allowed ? decision.wouldDeny?.reason : undefined,
-      detail: decision.allowed ? decision.wouldDeny?.detail : decision.detail,
-      revocation: decision.revocation?.status,
+      decision: "allow",
+      wouldDeny: decision.wouldDeny?.reason,
+      detail: decision.wouldDeny?.detail,
+      revocation: revocationLabel(decision.revocation),
       via: decision.certificateVia,
       us: micros,
     };
-    logger.info(line, decision.allowed ? "allow" : "deny");
+    logger.info(line, "allow");
+  }
+
+  /** A denial names the certificate (SHA-256, serial, issuer) and the peer, so on-call can find both. */
+  private denialLine(input: CheckInput, decision: Deny, micros: number): object {
+    return {
+      reqId: input.requestId,
+      method: input.method || undefined,
+      path: decision.path,
+      decision: "deny",
+      reason: decision.reason,
+      detail: decision.detail,
+      revocation: revocationLabel(decision.revocation),
+      via: decision.certificateVia,
+      ...deniedCertificateFields(decision),
+      peer: input.peer.address,
+      us: micros,
+    };
   }
 
   private forTpp(tpp: TppIdentity): Logger {
     let child = this.perTpp.get(tpp);
     if (child === undefined) {
+      // The same names as the audit trail and the expiry warnings: tppId, roles as an array.
       child = this.logger.child({
-        tpp: tpp.organizationIdentifier,
-        roles: tpp.roles.join(","),
+        tppId: tpp.organizationIdentifier,
+        roles: tpp.roles,
         // Roles this service does not know are never granted; showing them tells the operator why.
-        unknownRoles: tpp.unknownRoleOids.length > 0 ? tpp.unknownRoleOids.join(",") : undefined,
+        unknownRoles: tpp.unknownRoleOids.length > 0 ? tpp.unknownRoleOids : undefined,
       });
       this.perTpp.set(tpp, child);
     }

@@ -46,9 +46,12 @@ export const REASONS = {
     code: "CERTIFICATE_INVALID",
     text: "The certificate chain violates a constraint (validity, CA flag, key usage or extended key usage).",
   },
+  // The NextGenPSD2 OpenAPI file spells it CERTIFICATE_REVOKE (MessageCode401* enums), and clients
+  // generated from it accept only that spelling; the Implementation Guidelines' prose says _REVOKED.
+  // The machine-readable contract wins (README "Berlin Group codes"; test/fixtures/berlin_group_codes.json).
   CERT_REVOKED: {
     status: 401,
-    code: "CERTIFICATE_REVOKED",
+    code: "CERTIFICATE_REVOKE",
     text: "The client certificate has been revoked.",
   },
   CERT_ON_HOLD: { status: 401, code: "CERTIFICATE_BLOCKED", text: "The client certificate is suspended." },
@@ -57,10 +60,14 @@ export const REASONS = {
     code: "CERTIFICATE_INVALID",
     text: "The certificate's issuer does not know this certificate.",
   },
+  // Nothing is wrong with the certificate: the bank's side could not get an answer in time (responder
+  // down or slow). A 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3) tells the TPP to retry, not to renew
+  // its QWAC. The framework defines no tppMessage code for 503, so the code names the condition.
   REVOCATION_UNAVAILABLE: {
-    status: 401,
-    code: "CERTIFICATE_INVALID",
-    text: "The certificate's revocation status could not be verified.",
+    status: 503,
+    code: "SERVICE_UNAVAILABLE",
+    text: "The certificate's revocation status could not be verified in time; retry later.",
+    retryAfterSeconds: 5,
   },
   CERT_FORWARDED_UNTRUSTED_HOP: {
     status: 401,
@@ -104,18 +111,21 @@ export const REASONS = {
     code: "FORMAT_ERROR",
     text: "The TLS connection did not name the server (SNI), which this gateway requires.",
   },
+  // SERVICE_INVALID is a 400/405 code in the framework; 405 would need an Allow header (RFC 9110
+  // §15.5.6) naming methods the gateway cannot know, so both SERVICE_INVALID reasons answer 400.
   SNI_MISMATCH: {
-    status: 403,
+    status: 400,
     code: "SERVICE_INVALID",
     text: "The TLS connection named a server (SNI) that this gateway does not serve.",
   },
+  // ROLE_INVALID is a 401 code in the framework's OpenAPI (MessageCode401*), not 403.
   ROLE_NOT_ALLOWED: {
-    status: 403,
+    status: 401,
     code: "ROLE_INVALID",
     text: "The TPP's PSD2 roles do not permit this request.",
   },
   ROUTE_NOT_ALLOWED: {
-    status: 403,
+    status: 400,
     code: "SERVICE_INVALID",
     text: "No policy rule permits this method and path.",
   },
@@ -129,7 +139,15 @@ export const REASONS = {
     code: "FORMAT_ERROR",
     text: "The request could not be read.",
   },
-} as const satisfies Record<string, { status: 400 | 401 | 403; code: string; text: string }>;
+} as const satisfies Record<string, ReasonEntry>;
+
+export interface ReasonEntry {
+  readonly status: 400 | 401 | 503;
+  readonly code: string;
+  readonly text: string;
+  /** Sent as `Retry-After` (seconds) on a transient failure of the bank's side. */
+  readonly retryAfterSeconds?: number;
+}
 
 export type DenyReason = keyof typeof REASONS;
 

@@ -8,6 +8,7 @@ import { ExpiryWatch } from "./ops/expiry_watch.js";
 import { GatekeeperMetrics } from "./ops/metrics.js";
 import { OpsServer } from "./ops/ops_server.js";
 import { Reloader } from "./ops/reloader.js";
+import { warmUpAndLog } from "./ops/warm_up.js";
 import type { RevocationDeps } from "./revocation/checker.js";
 import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
 
@@ -65,7 +66,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     gauge: (tppId, sha256, seconds) => metrics.tppExpiry.labels(tppId, sha256).set(seconds),
     forget: (tppId, sha256, lastOfTpp) => metrics.forgetTpp(tppId, sha256, lastOfTpp),
   });
-  const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file);
+  const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file, log);
   const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
   const reloader = new Reloader({
     configFile: options.configFile,
@@ -86,6 +87,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   metrics.reload("success", now());
   updateTrustExpiry(metrics, initial, now());
 
+  // Before any port listens: no Check and no readiness probe meets a cold process (issue 14).
+  await warmUpAndLog(options.revocationDeps?.fetch ?? globalThis.fetch, log);
   const grpcServer = new AuthorizationServer({ gatekeeper, logger: log });
   const grpcPort = await grpcServer.listen(config.listen.host, config.listen.port);
   const httpServer = config.http.enabled

@@ -107,7 +107,7 @@ export class VerifiedCertificates {
     if (!qwac.ok) return denied(qwac.denial);
     const revocation = prepareChainSubject(chain.value.path);
     if (!revocation.ok) return denied(revocation.denial);
-    const identity = identityOf(qwac.value, presented.sha256);
+    const identity = identityOf(qwac.value, presented.sha256, leaf.value.issuer);
     return {
       verified: {
         qwac: qwac.value,

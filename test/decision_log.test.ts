@@ -25,6 +25,7 @@ const tpp = (unknownRoleOids: string[] = []): TppIdentity => ({
   ncaName: "ACPR",
   certSha256: "ab".repeat(32),
   certSerial: "01",
+  certIssuer: "CN=Test CA",
   certNotAfter: "2030-01-01T00:00:00.000Z",
 });
 
@@ -62,8 +63,8 @@ describe("the decision log", () => {
     await flush();
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({
-      tpp: "PSDFR-ACPR-12345",
-      roles: "PSP_AI,PSP_PI",
+      tppId: "PSDFR-ACPR-12345",
+      roles: ["PSP_AI", "PSP_PI"],
       reqId: "req-7",
       method: "GET",
       path: "/v1/accounts",
@@ -81,7 +82,7 @@ describe("the decision log", () => {
     const { logger, lines } = capture("info");
     new DecisionLog(logger).write(input, allow(tpp(["0.4.0.19495.1.9"])), 1);
     await flush();
-    expect(lines[0]).toMatchObject({ unknownRoles: "0.4.0.19495.1.9" });
+    expect(lines[0]).toMatchObject({ unknownRoles: ["0.4.0.19495.1.9"] });
   });
 
   it("follows the level a reload sets, also for a TPP already seen", async () => {

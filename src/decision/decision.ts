@@ -1,7 +1,7 @@
 import type { RouteRequirement } from "../policy/policy.js";
 import type { Denial, DenyReason } from "../reasons.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
-import type { CertificateOrigin } from "../source/presented_certificate.js";
+import type { CertificateOrigin, PresentedCertificate } from "../source/presented_certificate.js";
 import type { HeaderList, TppIdentity } from "./identity.js";
 
 /** The outcome of one Check, independent of how it goes back on the wire. */
@@ -35,4 +35,9 @@ export interface Deny {
   readonly certificateVia: CertificateOrigin | undefined;
   /** The query-free path when it was safe, otherwise undefined (never log a hostile raw path). */
   readonly path: string | undefined;
+  /**
+   * The certificate presented, when it was refused before it yielded a TPP identity (expired, malformed,
+   * untrusted...): the log, the audit trail and Envoy's metadata name it by SHA-256, serial and issuer.
+   */
+  readonly certificate?: PresentedCertificate | undefined;
 }

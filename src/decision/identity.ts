@@ -11,11 +11,13 @@ export interface TppIdentity {
   readonly ncaName: string;
   readonly certSha256: string;
   readonly certSerial: string;
+  /** The issuing CA's name (RFC 4514), for the log and audit lines of a denial. */
+  readonly certIssuer: string;
   /** ISO 8601 */
   readonly certNotAfter: string;
 }
 
-export function identityOf(qwac: Qwac, certSha256: string): TppIdentity {
+export function identityOf(qwac: Qwac, certSha256: string, certIssuer: string): TppIdentity {
   return {
     organizationIdentifier: qwac.organizationIdentifier,
     organizationName: qwac.organizationName,
@@ -25,6 +27,7 @@ export function identityOf(qwac: Qwac, certSha256: string): TppIdentity {
     ncaName: qwac.ncaName,
     certSha256,
     certSerial: qwac.serialNumber,
+    certIssuer,
     certNotAfter: qwac.notAfter.toISOString(),
   };
 }

@@ -1,4 +1,5 @@
 import type { CheckInput } from "../check_input.js";
+import { requestIdOr } from "../decision/request_id.js";
 import type { WireCheckRequest, WireHeaderValue, WireHttpRequest } from "./wire.js";
 
 const NO_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({});
@@ -13,7 +14,9 @@ export function toCheckInput(request: WireCheckRequest): CheckInput {
   const source = attributes.source ?? {};
   const headers = readHeaders(http);
   return {
-    requestId: http.id || headers.get("x-request-id") || "",
+    // The header is the TPP's id when Envoy preserves it (envoy.yaml: preserve_external_request_id);
+    // http.id is Envoy's own, the same value when Envoy kept or made the header.
+    requestId: requestIdOr(headers.get("x-request-id") || http.id),
     method: http.method || headers.get(":method") || "",
     rawPath: http.path || headers.get(":path") || "",
     host: http.host || headers.get(":authority") || "",

@@ -1,5 +1,5 @@
 import type { CheckInput } from "../check_input.js";
-import { errorBody, httpStatus } from "../decision/berlin_group.js";
+import { denialHeaders, errorBody, httpStatus } from "../decision/berlin_group.js";
 import type { Allow, Decision, Deny } from "../decision/decision.js";
 import type { HeaderList } from "../decision/identity.js";
 import { upstreamHeaders } from "../decision/upstream_headers.js";
@@ -19,6 +19,7 @@ export interface ResponseSettings {
 
 const GRPC_OK = 0;
 const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNAVAILABLE = 14;
 const GRPC_UNAUTHENTICATED = 16;
 const NOT_SET = { value: false } as const;
 
@@ -28,7 +29,9 @@ export function toCheckResponse(
   input: CheckInput,
   settings: ResponseSettings,
 ): WireCheckResponse {
-  return decision.allowed ? allowResponse(decision, input, settings) : denyResponse(decision, settings);
+  return decision.allowed
+    ? allowResponse(decision, input, settings)
+    : denyResponse(decision, input, settings);
 }
 
 function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
@@ -41,23 +44,25 @@ function allowResponse(decision: Allow, input: CheckInput, settings: ResponseSet
   };
 }
 
-function denyResponse(decision: Deny, settings: ResponseSettings): WireCheckResponse {
+function denyResponse(decision: Deny, input: CheckInput, settings: ResponseSettings): WireCheckResponse {
   const status = httpStatus(decision.reason);
   return {
-    status: {
-      code: status === 401 ? GRPC_UNAUTHENTICATED : GRPC_PERMISSION_DENIED,
-      message: decision.reason,
-    },
+    status: { code: grpcCode(status), message: decision.reason },
     denied_response: {
       status: { code: status },
-      headers: [
-        overwrite("content-type", "application/json"),
-        overwrite(settings.reasonHeader, decision.reason),
-      ],
+      headers: denialHeaders(decision.reason, settings.reasonHeader, input.requestId).map(([key, value]) =>
+        overwrite(key, value),
+      ),
       body: errorBody(decision.reason),
     },
     dynamic_metadata: metadata(decision, "deny"),
   };
+}
+
+/** Envoy answers with denied_response either way; the gRPC code only informs its stats and logs. */
+function grpcCode(status: number): number {
+  if (status === 401) return GRPC_UNAUTHENTICATED;
+  return status === 503 ? GRPC_UNAVAILABLE : GRPC_PERMISSION_DENIED;
 }
 
 function headersToRemove(input: CheckInput, settings: ResponseSettings, set: HeaderList): string[] {
@@ -92,6 +97,9 @@ function metadata(decision: Decision, verdict: "allow" | "deny"): WireStruct {
     fields.tpp_id = { stringValue: decision.tpp.organizationIdentifier };
     fields.tpp_roles = { stringValue: decision.tpp.roles.join(",") };
     fields.cert_sha256 = { stringValue: decision.tpp.certSha256 };
+  } else if (!decision.allowed && decision.certificate !== undefined) {
+    // A refused certificate has no TPP identity, but Envoy's access log can still name it.
+    fields.cert_sha256 = { stringValue: decision.certificate.sha256 };
   }
   return { fields };
 }

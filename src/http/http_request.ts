@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { CheckInput } from "../check_input.js";
+import { requestIdOr } from "../decision/request_id.js";
 import { deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
 
@@ -57,7 +58,7 @@ export function toCheckInput(request: HttpAuthRequest): Result<CheckInput> {
   const line = requestLine(request, headers);
   if (!line.ok) return line;
   return ok({
-    requestId: headers.get("x-request-id") ?? "",
+    requestId: requestIdOr(headers.get("x-request-id")),
     method: line.value.method,
     rawPath: line.value.uri,
     host: line.value.host ?? headers.get("x-forwarded-host") ?? headers.get("host") ?? "",

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CheckInput } from "../check_input.js";
+import { requestIdOr } from "../decision/request_id.js";
 import type { Gatekeeper } from "../gatekeeper.js";
 import type { Logger } from "../log.js";
 import { type DenyReason, REASONS } from "../reasons.js";
@@ -66,7 +67,7 @@ export class HttpAuthorizationServer {
     const url = request.url ?? "";
     if (url.startsWith(DENIAL_PATH)) {
       const reason = url.slice(DENIAL_PATH.length).split("?")[0] ?? "";
-      this.renderDenial(reason, response);
+      this.renderDenial(reason, request, response);
       return;
     }
     const input = toCheckInput({
@@ -77,14 +78,15 @@ export class HttpAuthorizationServer {
     });
     if (!input.ok) {
       // The proxy did not say which request to judge: its configuration, not a TPP, is at fault.
-      const refused = this.options.gatekeeper.refuse(unreadable(request), input.denial);
-      send(response, answerFor(refused.decision, refused.responses));
+      const unread = unreadable(request);
+      const refused = this.options.gatekeeper.refuse(unread, input.denial);
+      send(response, answerFor(refused.decision, refused.responses, unread.requestId));
       return;
     }
     settle(
       () =>
         andThen(this.options.gatekeeper.check(input.value), (outcome) =>
-          answerFor(outcome.decision, outcome.responses),
+          answerFor(outcome.decision, outcome.responses, input.value.requestId),
         ),
       (answer) => send(response, answer),
       (error: unknown) => {
@@ -95,12 +97,13 @@ export class HttpAuthorizationServer {
     );
   }
 
-  private renderDenial(reason: string, response: ServerResponse): void {
+  private renderDenial(reason: string, request: IncomingMessage, response: ServerResponse): void {
     if (!isReason(reason)) {
       send(response, { status: 404, headers: [["content-type", "text/plain"]], body: "unknown reason\n" });
       return;
     }
-    send(response, denialAnswer(reason, this.options.gatekeeper.current().responses));
+    const requestId = requestIdOr(singleHeader(request.headers["x-request-id"]));
+    send(response, denialAnswer(reason, this.options.gatekeeper.current().responses, requestId));
   }
 }
 
@@ -116,12 +119,18 @@ function send(response: ServerResponse, answer: HttpAnswer): void {
   response.end(answer.body);
 }
 
-/** What can be said of a request whose method or URI could not be read: who sent it, and its request id. */
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * What can be said of a request whose method or URI could not be read: who sent it, its request id (made
+ * when absent) and the authorization request's own method, so no log line carries an empty one.
+ */
 function unreadable(request: IncomingMessage): CheckInput {
-  const id = request.headers["x-request-id"];
   return {
-    requestId: typeof id === "string" ? id : "",
-    method: "",
+    requestId: requestIdOr(singleHeader(request.headers["x-request-id"])),
+    method: request.method ?? "-",
     rawPath: "",
     host: "",
     headers: new Map(),

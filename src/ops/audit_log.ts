@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import type { CheckInput } from "../check_input.js";
+import { deniedCertificateFields, revocationLabel } from "../decision/certificate_facts.js";
 import type { Decision } from "../decision/decision.js";
 
 /**
@@ -10,8 +11,12 @@ export class AuditLog {
   private readonly destination: pino.DestinationStream & { reopen(): void; flushSync(): void };
   private readonly logger: Logger;
 
-  constructor(file: string) {
-    this.destination = pino.destination({ dest: file, mkdir: true, sync: false });
+  constructor(
+    private readonly file: string,
+    private readonly log?: Logger,
+  ) {
+    // 0600: the trail names TPPs and what they asked; only the service's user reads it (created so only).
+    this.destination = pino.destination({ dest: file, mkdir: true, sync: false, mode: 0o600 });
     this.logger = pino(
       { base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: "event" },
       this.destination,
@@ -26,13 +31,13 @@ export class AuditLog {
         tppId: tpp?.organizationIdentifier,
         tppName: tpp?.organizationName,
         roles: tpp?.roles,
-        certSha256: tpp?.certSha256,
-        certSerial: tpp?.certSerial,
-        method: input.method,
+        ...certificateOf(decision),
+        peer: decision.allowed ? undefined : input.peer.address,
+        method: input.method || undefined,
         path: decision.path,
         decision: decision.allowed ? (decision.wouldDeny === undefined ? "allow" : "dry-run") : "deny",
         reason: decision.allowed ? decision.wouldDeny?.reason : decision.reason,
-        revocation: decision.revocation?.status,
+        revocation: revocationLabel(decision.revocation),
         revocationSource:
           decision.revocation !== undefined && "source" in decision.revocation
             ? decision.revocation.source
@@ -45,9 +50,20 @@ export class AuditLog {
 
   reopen(): void {
     this.destination.reopen();
+    this.log?.info({ file: this.file }, "audit file reopened");
   }
 
   close(): void {
     this.destination.flushSync();
   }
+}
+
+/** An allow's certificate is its TPP's; a denial's is the refused one's, so every line names one. */
+function certificateOf(decision: Decision): {
+  certSha256?: string;
+  certSerial?: string;
+  certIssuer?: string;
+} {
+  if (decision.allowed) return { certSha256: decision.tpp?.certSha256, certSerial: decision.tpp?.certSerial };
+  return deniedCertificateFields(decision);
 }

@@ -5,7 +5,7 @@ import type { RevocationSubject } from "./revocation.js";
 
 /**
  * The `revocation:` section of the service configuration. Every knob has a default, so `{}` is a valid
- * section: OCSP from the certificate's AIA, hard fail, a 100 ms wait (Envoy gives ext_authz 200 ms).
+ * section: OCSP from the certificate's AIA, hard fail, a 200 ms wait (envoy/envoy.yaml gives ext_authz 250 ms).
  */
 
 export const failModeSchema = z.enum(["hard", "soft", "stale-if-error"]);
@@ -68,8 +68,14 @@ export const revocationConfigSchema = z
     enabled: z.boolean().default(true),
     /** No verified answer: hard = deny, soft = allow marked "unchecked", stale-if-error = last answer, then hard. */
     failMode: failModeSchema.default("hard"),
-    /** The longest a Check waits for an answer; must stay below Envoy's ext_authz timeout (200 ms default). */
-    timeoutMs: milliseconds(10_000).default(100),
+    /**
+     * The first-sight budget: the longest a Check waits for an answer it has not cached. Only a first sight
+     * (or an expired answer) waits: a refresh ahead of expiry runs in the background within fetchTimeoutMs,
+     * so this is the one budget a Check can spend. 200 ms fits Envoy's 250 ms ext_authz timeout with 50 ms
+     * for the rest of a warmed-up Check (a few ms of CPU) and the hop, and leaves room for a QTSP responder
+     * abroad (tens of ms away) on a busy node; a cold first fetch alone took ~120 ms (ops/warm_up.ts).
+     */
+    timeoutMs: milliseconds(10_000).default(200),
     /**
      * The longest one OCSP exchange may run. It goes on in the background after the Check stopped
      * waiting, so a responder slower than timeoutMs still fills the cache for the next Check.

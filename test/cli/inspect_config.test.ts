@@ -238,19 +238,19 @@ describe("qwac inspect --method --path gives the service's decision", () => {
     });
   });
 
-  it("denies GET /v1/accounts for PSP_PI with ROLE_NOT_ALLOWED, HTTP 403 ROLE_INVALID, and says why", async () => {
+  it("denies GET /v1/accounts for PSP_PI with ROLE_NOT_ALLOWED, HTTP 401 ROLE_INVALID, and says why", async () => {
     const args = ["inspect", pki.files.pi, "-c", config.plain, "--method", "GET", "--path", "/v1/accounts"];
     const [text, jsonRun] = await Promise.all([runQwac(args), runQwac([...args, "--json"])]);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(
       "the PSD2 role PSP_AI is required for GET /v1/accounts (rule ais-accounts); the certificate has PSP_PI " +
-        "(the service answers HTTP 403 ROLE_INVALID)",
+        "(the service answers HTTP 401 ROLE_INVALID)",
     );
     expect(json<Report>(jsonRun).checks.decision).toMatchObject({
       status: "fail",
       allowed: false,
       reason: "ROLE_NOT_ALLOWED",
-      httpStatus: 403,
+      httpStatus: 401,
       code: "ROLE_INVALID",
       ruleId: "ais-accounts",
     });
@@ -291,7 +291,7 @@ describe("qwac inspect --method --path gives the service's decision", () => {
       "--json",
     ]);
     expect(run.code).toBe(1);
-    expect(json<Report>(run).checks.decision).toMatchObject({ reason: "ROUTE_NOT_ALLOWED", httpStatus: 403 });
+    expect(json<Report>(run).checks.decision).toMatchObject({ reason: "ROUTE_NOT_ALLOWED", httpStatus: 400 });
   });
 
   it("decides on certificate and path where the config checks SNI, and says SNI was not evaluated", async () => {
@@ -351,7 +351,7 @@ describe("qwac inspect --config asks the configured revocation sources", () => {
     expect(report.checks.decision).toMatchObject({
       reason: "CERT_REVOKED",
       httpStatus: 401,
-      code: "CERTIFICATE_REVOKED",
+      code: "CERTIFICATE_REVOKE",
     });
   });
 

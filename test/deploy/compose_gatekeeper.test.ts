@@ -121,12 +121,12 @@ describe("the compose gatekeeper (deploy/compose/gatekeeper.yaml) on the pki job
     expect(responderRequests).toBeGreaterThan(0);
   });
 
-  it("refuses tpp-revoked with 401 CERTIFICATE_REVOKED, as the demo responder reports it revoked", async () => {
+  it("refuses tpp-revoked with 401 CERTIFICATE_REVOKE, as the demo responder reports it revoked", async () => {
     const response = await client.check(checkRequest({ path: "/v1/accounts", certPem: pem("tpp-revoked") }));
     expect(response.status.code).not.toBe(0);
     expect(response.denied_response?.status.code).toBe(401);
     expect(headerValue(response, "x-authz-reason")).toBe("CERT_REVOKED");
-    expect(response.denied_response?.body).toContain("CERTIFICATE_REVOKED");
+    expect(response.denied_response?.body).toContain('"CERTIFICATE_REVOKE"');
   });
 
   it("refuses tpp-expired with 401 CERTIFICATE_EXPIRED", async () => {

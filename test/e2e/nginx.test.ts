@@ -102,6 +102,22 @@ run("nginx auth_request in front of the HTTP mode", () => {
     expect(JSON.parse(answer.body).url).toBe("/v1/accounts?withBalance=true");
   });
 
+  it("keeps the TPP's X-Request-ID: the upstream gets it and a denial echoes it", async () => {
+    const id = "6f0c3a8e-5d1b-4c2a-9e7f-0a1b2c3d4e5f";
+    await curl({ path: "/v1/accounts", tpp: tpps.ai, headers: { "X-Request-ID": id } });
+    expect(received[received.length - 1]!.headers["x-request-id"]).toBe(id);
+    const denied = await curlDenied({ path: "/v1/accounts", tpp: tpps.pi, headers: { "X-Request-ID": id } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("x-request-id")).toBe(id);
+  });
+
+  it("makes a request id only when the TPP sent none, and the denial carries it", async () => {
+    await curl({ path: "/v1/accounts", tpp: tpps.ai });
+    expect(received[received.length - 1]!.headers["x-request-id"]).toMatch(/^[0-9a-f]{32}$/);
+    const denied = await curlDenied({ path: "/v1/accounts", tpp: tpps.pi });
+    expect(denied.headers.get("x-request-id")).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it("never passes client-sent identity or forwarded-certificate headers to the upstream", async () => {
     const forged = await readFile(tpps.pi.certFile, "utf8");
     const answer = await curl({
@@ -134,9 +150,9 @@ run("nginx auth_request in front of the HTTP mode", () => {
     }
   });
 
-  it("answers a wrong role with 403, the reason header and the Berlin Group body", async () => {
+  it("answers a wrong role with 401 ROLE_INVALID, the reason header and the Berlin Group body", async () => {
     const answer = await curlDenied({ path: "/v1/accounts", tpp: tpps.pi });
-    expect(answer.status).toBe(403);
+    expect(answer.status).toBe(401);
     expect(answer.headers.get("x-authz-reason")).toBe("ROLE_NOT_ALLOWED");
     expect(answer.headers.get("content-type")).toBe("application/json");
     expect(JSON.parse(answer.body).tppMessages[0].code).toBe("ROLE_INVALID");
@@ -157,11 +173,11 @@ run("nginx auth_request in front of the HTTP mode", () => {
     expect(received[received.length - 1]!.url).toBe(PUBLIC_PATH);
   });
 
-  it("answers a certificate its QTSP revoked with 401 CERTIFICATE_REVOKED", async () => {
+  it("answers a certificate its QTSP revoked with 401 CERTIFICATE_REVOKE", async () => {
     const answer = await curlDenied({ path: "/v1/accounts", tpp: tpps.revoked });
     expect(answer.status).toBe(401);
     expect(answer.headers.get("x-authz-reason")).toBe("CERT_REVOKED");
-    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKED");
+    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKE");
   });
 
   it("answers a request without a certificate with 401 CERTIFICATE_MISSING", async () => {
@@ -171,9 +187,9 @@ run("nginx auth_request in front of the HTTP mode", () => {
     expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_MISSING");
   });
 
-  it("answers a connection to a host name it does not serve with 403 SNI_MISMATCH", async () => {
+  it("answers a connection to a host name it does not serve with 400 SNI_MISMATCH", async () => {
     const answer = await curlDenied({ path: "/v1/accounts", tpp: tpps.ai, host: OTHER_HOST });
-    expect(answer.status).toBe(403);
+    expect(answer.status).toBe(400);
     expect(answer.headers.get("x-authz-reason")).toBe("SNI_MISMATCH");
   });
 

@@ -102,14 +102,14 @@ const SINGLE_ROLE_TPPS = ["tpp-ai", "tpp-pi", "tpp-ic"] as const;
 describe("roles against Berlin Group path families", () => {
   for (const family of FAMILIES) {
     for (const tpp of SINGLE_ROLE_TPPS) {
-      const expected = tpp === family.role ? "allow" : "deny 403";
+      const expected = tpp === family.role ? "allow" : "deny 401";
       it(`${tpp} ${family.method} ${family.path}: ${expected}`, async () => {
         const result = await decide({ method: family.method, path: family.path, certPem: pki.tpps[tpp].pem });
         if (tpp === family.role) {
           expect(result.code).toBe(0);
           expect(result.response.ok_response).toBeDefined();
         } else {
-          expect(result.http).toBe(403);
+          expect(result.http).toBe(401);
           expect(result.reason).toBe("ROLE_NOT_ALLOWED");
           expect(result.body.tppMessages[0].code).toBe("ROLE_INVALID");
         }
@@ -230,8 +230,9 @@ describe("certificate problems are 401 with a Berlin Group body", () => {
 
   it("denies an unknown route for a valid TPP with ROUTE_NOT_ALLOWED (default deny)", async () => {
     const result = await decide({ path: "/internal/admin", certPem: pki.tpps["tpp-all"].pem });
-    expect(result.http).toBe(403);
+    expect(result.http).toBe(400);
     expect(result.reason).toBe("ROUTE_NOT_ALLOWED");
+    expect(result.body.tppMessages[0].code).toBe("SERVICE_INVALID");
   });
 });
 

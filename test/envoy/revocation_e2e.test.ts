@@ -57,12 +57,12 @@ describe("revocation through the whole Check, with a real openssl OCSP responder
     expect(headerValue(response, "x-tpp-revocation")).toBeUndefined();
   });
 
-  it("denies a revoked QWAC with 401 CERTIFICATE_REVOKED", async () => {
+  it("denies a revoked QWAC with 401 CERTIFICATE_REVOKE, the OpenAPI file's spelling", async () => {
     const gk = await gatekeeper("hard");
     const response = await gk.check(checkRequest({ path: "/v1/accounts", certPem: qwacs.revoked! }));
     expect(response.denied_response?.status.code).toBe(401);
     expect(headerValue(response, "x-authz-reason")).toBe("CERT_REVOKED");
-    expect(JSON.parse(response.denied_response!.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKED");
+    expect(JSON.parse(response.denied_response!.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKE");
   });
 
   it("denies a suspended (on hold) QWAC with CERTIFICATE_BLOCKED", async () => {
@@ -72,11 +72,22 @@ describe("revocation through the whole Check, with a real openssl OCSP responder
     expect(JSON.parse(response.denied_response!.body).tppMessages[0].code).toBe("CERTIFICATE_BLOCKED");
   });
 
-  it("fails closed when the responder is down (hard, the default)", async () => {
+  it("fails closed when the responder is down (hard, the default): 503 with Retry-After, not a certificate fault", async () => {
     const gk = await gatekeeper("hard");
-    const response = await gk.check(checkRequest({ path: "/v1/accounts", certPem: qwacs.responderDown! }));
-    expect(response.denied_response?.status.code).toBe(401);
+    const response = await gk.check(
+      checkRequest({
+        path: "/v1/accounts",
+        certPem: qwacs.responderDown!,
+        headers: { "x-request-id": "tpp-77" },
+      }),
+    );
+    expect(response.denied_response?.status.code).toBe(503);
+    expect(response.status.code).toBe(14);
     expect(headerValue(response, "x-authz-reason")).toBe("REVOCATION_UNAVAILABLE");
+    expect(headerValue(response, "retry-after")).toBe("5");
+    expect(headerValue(response, "x-request-id")).toBe("tpp-77");
+    const message = JSON.parse(response.denied_response!.body).tppMessages[0];
+    expect(message).toMatchObject({ category: "ERROR", code: "SERVICE_UNAVAILABLE" });
   });
 
   it("allows but marks the request unchecked when the responder is down in soft mode", async () => {

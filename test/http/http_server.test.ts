@@ -66,10 +66,10 @@ describe("the HTTP authorization answer", () => {
     expect(answer.body).toBe("");
   });
 
-  it("denies a wrong role with 403, the reason header and the Berlin Group body", async () => {
+  it("denies a wrong role with 401 (ROLE_INVALID is a 401 code), the reason header and the Berlin Group body", async () => {
     const base = await start();
     const answer = await ask(base, nginxHeaders("tpp-pi"));
-    expect(answer.status).toBe(403);
+    expect(answer.status).toBe(401);
     expect(answer.headers.get("x-authz-reason")).toBe("ROLE_NOT_ALLOWED");
     expect(answer.headers.get("content-type")).toBe("application/json");
     expect(JSON.parse(answer.body).tppMessages[0].code).toBe("ROLE_INVALID");
@@ -107,9 +107,11 @@ describe("the HTTP authorization answer", () => {
     const sink = { write: (line: string) => void lines.push(JSON.parse(line)) };
     const base = await start(LOOPBACK_PROXY, pino({ level: "info" }, sink));
     await ask(base, { ...nginxHeaders("tpp-ai"), "x-forwarded-method": "POST", "x-forwarded-uri": "/v1/x" });
-    expect(
-      lines.filter((line) => line.decision === "deny" && line.reason === "REQUEST_INVALID"),
-    ).toHaveLength(1);
+    const refused = lines.filter((line) => line.decision === "deny" && line.reason === "REQUEST_INVALID");
+    expect(refused).toHaveLength(1);
+    // Neither field is ever empty: the id is made when absent, the method is the authorization request's.
+    expect(refused[0]!.reqId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refused[0]!.method).toBe("GET");
   });
 
   it("refuses a raw '#' in the URI with 400 PATH_INVALID instead of judging the part before it", async () => {
@@ -151,13 +153,50 @@ describe("the HTTP authorization answer", () => {
   });
 });
 
+describe("X-Request-ID at the HTTP edge (NextGenPSD2: the TPP's id is what a ticket quotes)", () => {
+  it("echoes the TPP's X-Request-ID in a denial", async () => {
+    const base = await start();
+    const answer = await ask(base, { ...nginxHeaders("tpp-pi"), "x-request-id": "tpp-req-42" });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("x-request-id")).toBe("tpp-req-42");
+  });
+
+  it("generates a UUID for a denial of a request that carried none", async () => {
+    const base = await start();
+    const answer = await ask(base, nginxHeaders(undefined));
+    expect(answer.headers.get("x-request-id")).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it("echoes the id on the denial page too, and on a request the proxy sent without method or URI", async () => {
+    const base = await start();
+    const page = await ask(base, { "x-request-id": "tpp-req-43" }, `${DENIAL_PATH}CERT_EXPIRED`);
+    expect(page.headers.get("x-request-id")).toBe("tpp-req-43");
+    const unreadable = await ask(base, { "x-original-method": "GET", "x-request-id": "tpp-req-44" });
+    expect(unreadable.headers.get("x-authz-reason")).toBe("REQUEST_INVALID");
+    expect(unreadable.headers.get("x-request-id")).toBe("tpp-req-44");
+  });
+
+  it("answers REVOCATION_UNAVAILABLE on the denial page as 503 with Retry-After, not as a certificate fault", async () => {
+    const base = await start();
+    const page = await ask(base, {}, `${DENIAL_PATH}REVOCATION_UNAVAILABLE`);
+    expect(page.status).toBe(503);
+    expect(page.headers.get("retry-after")).toBe("5");
+    expect(JSON.parse(page.body).tppMessages[0]).toMatchObject({
+      category: "ERROR",
+      code: "SERVICE_UNAVAILABLE",
+    });
+  });
+});
+
 describe("the denial page for proxies that keep only the status", () => {
   it("renders a reason's status, reason header and body without deciding anything", async () => {
     const base = await start();
     const answer = await ask(base, {}, `${DENIAL_PATH}CERT_REVOKED`);
     expect(answer.status).toBe(401);
     expect(answer.headers.get("x-authz-reason")).toBe("CERT_REVOKED");
-    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKED");
+    expect(JSON.parse(answer.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKE");
   });
 
   it("never answers 2xx: an unknown reason is 404", async () => {

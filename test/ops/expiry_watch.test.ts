@@ -12,6 +12,7 @@ function identity(tpp: string, sha: string): TppIdentity {
     ncaName: "ACPR",
     certSha256: sha,
     certSerial: "01",
+    certIssuer: "CN=Test CA",
     certNotAfter: "2030-01-01T00:00:00.000Z",
   };
 }

@@ -13,6 +13,7 @@ function tpp(organizationIdentifier: string): TppIdentity {
     ncaName: "ACPR",
     certSha256: "00".repeat(32),
     certSerial: "01",
+    certIssuer: "CN=Test CA",
     certNotAfter: "2030-01-01T00:00:00.000Z",
   };
 }

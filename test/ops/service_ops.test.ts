@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -273,13 +274,70 @@ describe("audit log", () => {
   });
 });
 
+describe("the facts on-call needs (issue 14)", () => {
+  it("names a refused certificate by SHA-256, serial and issuer, with the peer, in the log, the audit and Envoy's metadata", async () => {
+    const audit = join(dir, "facts", "decisions.jsonl");
+    const { client, log } = await start("facts", { extra: [`audit: { file: ${audit} }`] });
+    const expired = pki.tpps["tpp-expired"];
+    const response = await client.check(
+      checkRequest({ path: "/v1/accounts", certPem: expired.pem, sourceAddress: "10.1.2.3" }),
+    );
+    expect(headerValue(response, "x-authz-reason")).toBe("CERT_EXPIRED");
+    const sha256 = createHash("sha256").update(new Uint8Array(expired.cert.rawData)).digest("hex");
+    const facts = {
+      certSha256: sha256,
+      certSerial: expired.cert.serialNumber,
+      certIssuer: expired.cert.issuer,
+      peer: "10.1.2.3",
+    };
+    expect(log.lines.find((line) => line.reason === "CERT_EXPIRED")).toMatchObject(facts);
+    expect((await readLines(audit, 1))[0]).toMatchObject({ ...facts, reason: "CERT_EXPIRED" });
+    const metadata = response.dynamic_metadata?.fields as
+      | Record<string, { stringValue?: string }>
+      | undefined;
+    expect(metadata?.cert_sha256?.stringValue).toBe(sha256);
+  });
+
+  it("writes string levels and ISO time, one name for the TPP id and roles as an array, and says revocation is off", async () => {
+    const audit = join(dir, "names", "decisions.jsonl");
+    const { client, log } = await start("names", { extra: [`audit: { file: ${audit} }`] });
+    await client.check(checkRequest({ path: "/v1/accounts", certPem: pem("tpp-ai") }));
+    const line = log.lines.find((entry) => entry.decision === "allow");
+    expect(line).toMatchObject({
+      level: "info",
+      tppId: "PSDFR-ACPR-10001",
+      roles: ["PSP_AI"],
+      revocation: "off",
+    });
+    expect(line?.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(line).not.toHaveProperty("tpp");
+    const [audited] = await readLines(audit, 1);
+    expect(audited).toMatchObject({ tppId: "PSDFR-ACPR-10001", roles: ["PSP_AI"], revocation: "off" });
+  });
+
+  it("creates the audit file 0600 and logs a line when it is reopened", async () => {
+    const audit = join(dir, "private", "decisions.jsonl");
+    const { service, client, log } = await start("private", { extra: [`audit: { file: ${audit} }`] });
+    await client.check(checkRequest({ path: "/v1/accounts", certPem: pem("tpp-ai") }));
+    await readLines(audit, 1);
+    expect(statSync(audit).mode & 0o777).toBe(0o600);
+    renameSync(audit, `${audit}.1`);
+    service.reopenAudit();
+    expect(log.lines.find((line) => line.msg === "audit file reopened")).toMatchObject({ file: audit });
+    await client.check(checkRequest({ path: "/v1/accounts", certPem: pem("tpp-ai") }));
+    await readLines(audit, 1);
+    expect(statSync(audit).mode & 0o777).toBe(0o600);
+  });
+});
+
 describe("QWAC expiry warnings", () => {
   it("warns once per certificate per threshold as the clock passes T-30, T-15 and T-7", async () => {
     const notAfter = pki.tpps["tpp-ai"].cert.notAfter.getTime();
     const clock = { now: new Date(notAfter - 40 * DAY) };
     const { service, client, log } = await start("expiry", { now: () => clock.now });
     const check = () => client.check(checkRequest({ path: "/v1/accounts", certPem: pem("tpp-ai") }));
-    const warnings = () => log.lines.filter((line) => line.level === 40 && line.tppId === "PSDFR-ACPR-10001");
+    const warnings = () =>
+      log.lines.filter((line) => line.level === "warn" && line.tppId === "PSDFR-ACPR-10001");
 
     await check();
     expect(warnings()).toHaveLength(0);

@@ -132,8 +132,8 @@ describe("the service process", () => {
     );
     expect(decision).toMatchObject({
       reqId: "req-1",
-      tpp: "PSDFR-ACPR-10001",
-      roles: "PSP_AI",
+      tppId: "PSDFR-ACPR-10001",
+      roles: ["PSP_AI"],
       method: "GET",
       path: "/v1/accounts",
     });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { BasicConstraintsExtension, type X509Certificate, X509CertificateGenerator } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -23,7 +24,7 @@ describe("revocationConfigSchema", () => {
     expect(revocationConfigSchema.parse({})).toMatchObject({
       enabled: true,
       failMode: "hard",
-      timeoutMs: 100,
+      timeoutMs: 200,
       hash: "sha1",
       nonce: false,
       useGet: false,
@@ -33,8 +34,11 @@ describe("revocationConfigSchema", () => {
     });
   });
 
-  it("keeps the default wait below Envoy's 200 ms ext_authz timeout", () => {
-    expect(revocationConfigSchema.parse({}).timeoutMs).toBeLessThan(200);
+  it("keeps the default first-sight wait inside envoy/envoy.yaml's ext_authz timeout, with 50 ms to spare", () => {
+    const envoy = readFileSync(new URL("../../envoy/envoy.yaml", import.meta.url), "utf8");
+    const timeout = /cluster_name: psd2_gatekeeper\n[\s\S]*?timeout: ([\d.]+)s/.exec(envoy)?.[1];
+    expect(timeout).toBeDefined();
+    expect(revocationConfigSchema.parse({}).timeoutMs).toBeLessThanOrEqual(Number(timeout) * 1000 - 50);
   });
 
   it("refuses an unknown key", () => {
@@ -46,7 +50,7 @@ describe("revocationConfigSchema", () => {
   });
 
   it("refuses a fetch timeout shorter than the Check's wait", () => {
-    expect(issuesOf({ timeoutMs: 150, fetchTimeoutMs: 100 })).toEqual([
+    expect(issuesOf({ timeoutMs: 200, fetchTimeoutMs: 100 })).toEqual([
       "fetchTimeoutMs: must be at least timeoutMs",
     ]);
   });
@@ -96,7 +100,7 @@ describe("issuerPolicies", () => {
     const config = revocationConfigSchema.parse({
       issuers: [{ match: { sha256: subject.issuerFingerprint }, failMode: "stale-if-error" }],
     });
-    expect(issuerPolicies(config)(subject)).toMatchObject({ failMode: "stale-if-error", timeoutMs: 100 });
+    expect(issuerPolicies(config)(subject)).toMatchObject({ failMode: "stale-if-error", timeoutMs: 200 });
   });
 
   it("selects an entry by the issuer's subject, however its separators are spaced", () => {

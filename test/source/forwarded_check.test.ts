@@ -225,13 +225,13 @@ describe("forwarded headers never reach the upstream", () => {
 });
 
 describe("SNI through the gRPC edge", () => {
-  it("denies a connection that named another host with 403 SNI_MISMATCH", async () => {
+  it("denies a connection that named another host with 400 SNI_MISMATCH", async () => {
     const gk = await gatekeeper();
     const result = await decide(gk, {
       sni: "other.example",
       headers: { "x-forwarded-client-cert": xfccWithChain() },
     });
-    expect(result.http).toBe(403);
+    expect(result.http).toBe(400);
     expect(result.reason).toBe("SNI_MISMATCH");
     expect(result.code).toBe("SERVICE_INVALID");
   });
