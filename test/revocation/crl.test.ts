@@ -65,12 +65,15 @@ describe("a CRL signed by the issuer", () => {
   it("answers for a certificate whose distribution point its issuingDistributionPoint names", async () => {
     const crl = await expectCrl(verify(await crlWithExtensions([scopedTo(lab.server.url(PATH.crl))])));
     expect(crl.scope).toEqual([lab.server.url(PATH.crl)]);
-    expect(coversCertificate(crl, lab.subject(lab.certs.crlOnlyGood).crlUrls).ok).toBe(true);
+    expect(
+      coversCertificate(crl, { distributionPoints: lab.subject(lab.certs.crlOnlyGood).crlUrls, isCa: false })
+        .ok,
+    ).toBe(true);
   });
 
   it("answers for every certificate of the issuer without an issuingDistributionPoint", async () => {
     const crl = await expectCrl(verify(lab.crl));
-    expect(coversCertificate(crl, []).ok).toBe(true);
+    expect(coversCertificate(crl, { distributionPoints: [], isCa: false }).ok).toBe(true);
   });
 });
 
@@ -113,9 +116,12 @@ describe("a CRL that is not an answer", () => {
     const crl = await expectCrl(
       verify(await crlWithExtensions([scopedTo("http://127.0.0.1:1/other-partition.crl")])),
     );
-    const covers = coversCertificate(crl, lab.subject(lab.certs.crlOnlyGood).crlUrls);
+    const covers = coversCertificate(crl, {
+      distributionPoints: lab.subject(lab.certs.crlOnlyGood).crlUrls,
+      isCa: false,
+    });
     expect(covers.ok ? "covers" : covers.failure.code).toBe("unsupported");
-    const noPoints = coversCertificate(crl, []);
+    const noPoints = coversCertificate(crl, { distributionPoints: [], isCa: false });
     expect(noPoints.ok ? "covers" : noPoints.failure.detail).toMatch(/names none/);
   });
 
