@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { LRUCache } from "lru-cache";
 import type { RevocationFailure } from "./failure.js";
 import type { RevocationStatus } from "./revocation.js";
@@ -96,17 +97,54 @@ function statusOf(
   return Object.freeze({ status: answer.status, source, ...aboutCa });
 }
 
-export interface AnswerEntry {
-  /** The last verified answer, kept past its freshness for fallbacks until the LRU evicts it. */
-  readonly answer: CachedAnswer | undefined;
+/**
+ * The one entry shape of both caches, the OCSP/CRL answers per certificate (checker.ts) and the CRLs per
+ * (issuer, URL) (crl_cache.ts): the last verified value and the negative cache.
+ */
+export interface CacheEntry<T> {
+  /** The last verified value, kept past its freshness for fallbacks until the LRU evicts it. */
+  readonly value: T | undefined;
   /** Negative cache: no fetch for this key before then. */
   readonly failedUntil: number;
   readonly failure: RevocationFailure | undefined;
 }
 
 /** Bounded in entries; lifetimes are checked against the Check's clock, not lru-cache's own TTL. */
-export function answerCache(maxEntries: number): LRUCache<string, AnswerEntry> {
-  return new LRUCache<string, AnswerEntry>({ max: maxEntries });
+export function entryCache<T extends object>(maxEntries: number): LRUCache<string, CacheEntry<T>> {
+  return new LRUCache<string, CacheEntry<T>>({ max: maxEntries });
+}
+
+export function rememberValue<T extends object>(
+  cache: LRUCache<string, CacheEntry<T>>,
+  key: string,
+  value: T,
+): void {
+  cache.set(key, { value, failedUntil: 0, failure: undefined });
+}
+
+/**
+ * The one rule for a failure: it is dated from when it was learnt (`failedAt`, see `learntAt`), not from
+ * the start of the Check that asked, so a fetch that fails only after its timeout (longer than the
+ * negative TTL) is still negative-cached. The last verified value is kept for fallbacks.
+ */
+export function rememberFailure<T extends object>(
+  cache: LRUCache<string, CacheEntry<T>>,
+  key: string,
+  failure: RevocationFailure,
+  failedAt: number,
+  ttl: Pick<TtlSettings, "negativeTtlMs">,
+): CacheEntry<T> {
+  const entry = { value: cache.peek(key)?.value, failedUntil: failedAt + ttl.negativeTtlMs, failure };
+  cache.set(key, entry);
+  return entry;
+}
+
+/**
+ * When something a fetch started at `startedMs` (performance.now()) was learnt, on the Check's clock:
+ * the checker has no clock of its own, so the Check's `now` plus the time the fetch took.
+ */
+export function learntAt(now: Date, startedMs: number): number {
+  return now.getTime() + (performance.now() - startedMs);
 }
 
 /** Concurrent callers for one key share the first caller's promise until it settles. */

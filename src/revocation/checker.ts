@@ -2,10 +2,13 @@ import { performance } from "node:perf_hooks";
 import type { LRUCache } from "lru-cache";
 import type { Settled } from "../settled.js";
 import {
-  type AnswerEntry,
-  answerCache,
   type CachedAnswer,
+  type CacheEntry,
   cachedAnswer,
+  entryCache,
+  learntAt,
+  rememberFailure,
+  rememberValue,
   SingleFlight,
   type TtlSettings,
 } from "./cache.js";
@@ -55,7 +58,7 @@ const NO_CAS: readonly RevocationSubject[] = Object.freeze([]);
 class CachedRevocationChecker implements RevocationChecker {
   readonly #ttl: TtlSettings;
   readonly #policyOf: (subject: RevocationSubject) => IssuerPolicy;
-  readonly #answers: LRUCache<string, AnswerEntry>;
+  readonly #answers: LRUCache<string, CacheEntry<CachedAnswer>>;
   readonly #flights = new SingleFlight<Outcome<RevocationStatus>>();
   readonly #sources: RevocationSources;
   readonly #closed = new AbortController();
@@ -71,7 +74,7 @@ class CachedRevocationChecker implements RevocationChecker {
       refreshAheadFraction: config.refreshAheadFraction,
     };
     this.#policyOf = issuerPolicies(config);
-    this.#answers = answerCache(config.cacheMaxEntries);
+    this.#answers = entryCache<CachedAnswer>(config.cacheMaxEntries);
     this.#emit = deps.onEvent ?? noEvent;
     this.#logger = deps.logger;
     this.#sources = new RevocationSources({
@@ -84,7 +87,7 @@ class CachedRevocationChecker implements RevocationChecker {
     // Lifetimes are recomputed under this checker's settings; a permanent revocation stays whatever its age.
     for (const kept of carried) {
       const answer = cachedAnswer(kept.answer, this.#ttl, kept.ca);
-      this.#answers.set(kept.key, { answer, failedUntil: 0, failure: undefined });
+      rememberValue(this.#answers, kept.key, answer);
     }
   }
 
@@ -103,7 +106,7 @@ class CachedRevocationChecker implements RevocationChecker {
   *keptAnswers(now: Date): Iterable<KeptAnswer> {
     const t = now.getTime();
     for (const key of this.#answers.rkeys()) {
-      const answer = this.#answers.peek(key)?.answer;
+      const answer = this.#answers.peek(key)?.value;
       if (answer === undefined) continue;
       if (permanentlyRevoked(answer.fresh) || t < answer.validUntil) {
         yield { key, answer: answer.verified, ca: answer.ca };
@@ -114,7 +117,7 @@ class CachedRevocationChecker implements RevocationChecker {
   #checkOne(subject: RevocationSubject, now: Date): Settled<RevocationStatus> {
     const t = now.getTime();
     const entry = this.#answers.get(subject.key);
-    const answer = entry?.answer;
+    const answer = entry?.value;
     if (answer !== undefined && t < answer.freshUntil) {
       if (t >= answer.refreshAt && t >= (entry?.failedUntil ?? 0)) {
         this.#emit(REFRESH_AHEAD);
@@ -137,7 +140,7 @@ class CachedRevocationChecker implements RevocationChecker {
   async #miss(
     subject: RevocationSubject,
     now: Date,
-    entry: AnswerEntry | undefined,
+    entry: CacheEntry<CachedAnswer> | undefined,
   ): Promise<RevocationStatus> {
     const policy = this.#policyOf(subject);
     const t = now.getTime();
@@ -158,7 +161,7 @@ class CachedRevocationChecker implements RevocationChecker {
         .query(subject, policy, now)
         .catch((error: unknown) => failed("internal", `revocation query threw: ${String(error)}`));
       if (outcome.ok) {
-        const previous = this.#answers.peek(subject.key)?.answer;
+        const previous = this.#answers.peek(subject.key)?.value;
         // Revocation (other than certificateHold) is permanent (RFC 5280 3.3): an older or replayed "good"
         // from a cache or CDN in front of the responder must not undo it.
         if (
@@ -169,17 +172,11 @@ class CachedRevocationChecker implements RevocationChecker {
           return success(previous.fresh);
         }
         const cached = cachedAnswer(outcome.value, this.#ttl, subject.ca);
-        this.#answers.set(subject.key, { answer: cached, failedUntil: 0, failure: undefined });
+        rememberValue(this.#answers, subject.key, cached);
         this.#logRevoked(subject, cached);
         return success(cached.fresh);
       }
-      // On the Check's clock plus the time the fetch took, so a slow failure is not negative-cached short.
-      const failedAt = now.getTime() + (performance.now() - started);
-      this.#answers.set(subject.key, {
-        answer: this.#answers.peek(subject.key)?.answer,
-        failedUntil: failedAt + this.#ttl.negativeTtlMs,
-        failure: outcome.failure,
-      });
+      rememberFailure(this.#answers, subject.key, outcome.failure, learntAt(now, started), this.#ttl);
       this.#logger?.warn(
         {
           ...(subject.ca === undefined ? {} : { ca: subject.ca }),
@@ -204,7 +201,7 @@ class CachedRevocationChecker implements RevocationChecker {
     t: number,
     cause: RevocationFailure,
   ): RevocationStatus {
-    const answer = this.#answers.peek(subject.key)?.answer;
+    const answer = this.#answers.peek(subject.key)?.value;
     if (answer !== undefined && t < answer.validUntil) {
       this.#emit({ type: "fallback", result: "still-valid", code: cause.code });
       return answer.fresh;

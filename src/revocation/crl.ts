@@ -26,7 +26,14 @@ export interface VerifiedCrl {
    * whose CRL distribution points include one of them. Empty: every certificate of the issuer.
    */
   readonly scope: readonly string[];
+  /**
+   * Which certificates it lists, from issuingDistributionPoint (RFC 5280 5.2.5): `ca` with
+   * onlyContainsCACerts, `end-entity` with onlyContainsUserCerts, otherwise `all`.
+   */
+  readonly certificates: CrlCertificates;
 }
+
+export type CrlCertificates = "all" | "ca" | "end-entity";
 
 export interface CrlVerifyOptions {
   /** The CA that issued the certificate being checked: it must have issued and signed the CRL. */
@@ -84,7 +91,8 @@ async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Prom
     thisUpdate: crl.thisUpdate,
     nextUpdate: crl.nextUpdate,
     revoked: revoked.value,
-    scope: scope.value,
+    scope: scope.value.uris,
+    certificates: scope.value.certificates,
   });
 }
 
@@ -103,13 +111,30 @@ function pemToDer(bytes: Uint8Array): Uint8Array {
   return der === undefined ? new Uint8Array(0) : new Uint8Array(der);
 }
 
+/** What `coversCertificate` needs to know about the certificate being checked. */
+export interface CrlScopeQuery {
+  /** Its own CRL distribution point URIs. */
+  readonly distributionPoints: readonly string[];
+  /** Its basicConstraints cA (RFC 5280 4.2.1.9); false without the extension. */
+  readonly isCa: boolean;
+}
+
 /**
- * Whether a verified CRL answers for a certificate with these CRL distribution points (RFC 5280 6.3.3
- * (b)(2)(i)): a CRL scoped by its issuingDistributionPoint to other points is another partition's, validly
- * signed and silent about this certificate. Judged against the certificate's own distribution points, not
- * the URL the CRL was fetched from, so a configured mirror (`crlUrl`) serves the same CRL.
+ * Whether a verified CRL answers for this certificate. RFC 5280 6.3.3 (b)(2)(i): a CRL scoped by its
+ * issuingDistributionPoint to other points is another partition's, validly signed and silent about this
+ * certificate; judged against the certificate's own distribution points, not the URL the CRL was fetched
+ * from, so a configured mirror (`crlUrl`) serves the same CRL. (b)(2)(ii)-(iii): a CRL with
+ * onlyContainsUserCerts is silent about a CA certificate, one with onlyContainsCACerts (an ARL) about an
+ * end-entity certificate.
  */
-export function coversCertificate(crl: VerifiedCrl, distributionPoints: readonly string[]): Outcome<true> {
+export function coversCertificate(crl: VerifiedCrl, certificate: CrlScopeQuery): Outcome<true> {
+  if (crl.certificates === "ca" && !certificate.isCa) {
+    return failed("unsupported", "the CRL lists only CA certificates (onlyContainsCACerts)");
+  }
+  if (crl.certificates === "end-entity" && certificate.isCa) {
+    return failed("unsupported", "the CRL lists only end-entity certificates (onlyContainsUserCerts)");
+  }
+  const { distributionPoints } = certificate;
   if (crl.scope.length === 0 || crl.scope.some((uri) => distributionPoints.includes(uri)))
     return success(true);
   const points = distributionPoints.length === 0 ? "it names none" : distributionPoints.join(", ");
@@ -128,29 +153,39 @@ function isPem(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.subarray(0, 10)).toString("ascii") === "-----BEGIN";
 }
 
+interface CrlScope {
+  readonly uris: readonly string[];
+  readonly certificates: CrlCertificates;
+}
+
 /**
- * Only a complete CRL for every reason and for end-entity certificates can say "not revoked": delta CRLs
- * (critical deltaCRLIndicator), indirect CRLs, CRLs limited to some reasons or certificate types and any
- * other unknown critical extension are refused (RFC 5280 5.2, 6.3.3). A CRL limited to distribution points
- * is kept with that scope, which `coversCertificate` checks for each certificate.
+ * Only a complete CRL for every reason can say "not revoked": delta CRLs (critical deltaCRLIndicator),
+ * indirect CRLs, CRLs limited to some reasons or to attribute certificates and any other unknown critical
+ * extension are refused (RFC 5280 5.2, 6.3.3). A CRL limited to distribution points, to CA certificates or
+ * to end-entity certificates is kept with that scope, which `coversCertificate` checks per certificate.
  */
-function readScope(crl: X509Crl): Outcome<readonly string[]> {
+function readScope(crl: X509Crl): Outcome<CrlScope> {
   for (const extension of crl.extensions) {
     if (extension.critical && !CRL_EXTENSIONS.has(extension.type)) {
       return failed("unsupported", `critical CRL extension ${extension.type}`);
     }
   }
   const idpExtension = crl.getExtension(ID_CE_ISSUING_DISTRIBUTION_POINT);
-  if (idpExtension === null) return success([]);
+  if (idpExtension === null) return success({ uris: [], certificates: "all" });
   let idp: IssuingDistributionPoint;
   try {
     idp = AsnConvert.parse(idpExtension.value, IssuingDistributionPoint);
   } catch (error) {
     return failed("malformed", `issuingDistributionPoint: ${String(error)}`);
   }
-  if (idp.indirectCRL || idp.onlyContainsCACerts || idp.onlyContainsAttributeCerts || idp.onlySomeReasons) {
-    return failed("unsupported", "the CRL covers only part of the certificates or reasons");
+  if (idp.indirectCRL || idp.onlyContainsAttributeCerts || idp.onlySomeReasons) {
+    return failed("unsupported", "the CRL covers only part of the reasons, or attribute certificates");
   }
+  // RFC 5280 5.2.5: at most one of onlyContainsUserCerts, onlyContainsCACerts, onlyContainsAttributeCerts.
+  if (idp.onlyContainsUserCerts && idp.onlyContainsCACerts) {
+    return failed("malformed", "issuingDistributionPoint limits the CRL to both CA and user certificates");
+  }
+  const certificates = idp.onlyContainsCACerts ? "ca" : idp.onlyContainsUserCerts ? "end-entity" : "all";
   const names = idp.distributionPoint;
   if (names !== undefined && names.fullName === undefined) {
     // nameRelativeToCRLIssuer: a scope this service cannot compare with a certificate's URIs.
@@ -160,7 +195,7 @@ function readScope(crl: X509Crl): Outcome<readonly string[]> {
   if (names?.fullName !== undefined && uris.length === 0) {
     return failed("unsupported", "issuingDistributionPoint names no URI distribution point");
   }
-  return success(uris);
+  return success({ uris, certificates });
 }
 
 function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true> {

@@ -49,3 +49,21 @@ export function success<T>(value: T): Outcome<T> {
 export function failed<T = never>(code: RevocationFailureCode, detail: string): Outcome<T> {
   return { ok: false, failure: failure(code, detail) };
 }
+
+/**
+ * The one "try each in order, keep the last failure" loop (URLs of a source, sources in order): the first
+ * success, or the last failure, or `none` when there is nothing to try. Sequential on purpose: a second
+ * URL or source is asked only when the first gave no verified answer.
+ */
+export async function firstSuccess<I, T>(
+  items: Iterable<I>,
+  attempt: (item: I) => Promise<Outcome<T>>,
+  none: Outcome<T>,
+): Promise<Outcome<T>> {
+  let last = none;
+  for (const item of items) {
+    last = await attempt(item);
+    if (last.ok) return last;
+  }
+  return last;
+}

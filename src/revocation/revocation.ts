@@ -69,6 +69,11 @@ export interface RevocationSubject {
   readonly issuerFingerprint: string;
   /** The issuer's subject as @peculiar/x509 prints it ("CN=..., O=..., C=..."). */
   readonly issuerSubject: string;
+  /**
+   * The certificate's basicConstraints cA (false without the extension): selects which CRLs may answer
+   * for it, a CA-only CRL (ARL) or a user-only one (RFC 5280 6.3.3 (b)(2)(ii)-(iii)).
+   */
+  readonly isCa: boolean;
   /** Set when this subject is a CA certificate on the path: its subject DN, named in a denial. */
   readonly ca?: string;
   /**

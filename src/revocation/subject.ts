@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   AuthorityInfoAccessExtension,
+  BasicConstraintsExtension,
   CRLDistributionPointsExtension,
   type GeneralName,
   type X509Certificate,
@@ -38,6 +39,7 @@ export function prepareSubject(leaf: X509Certificate, issuer: X509Certificate): 
       certId: Object.freeze({ sha1: certIdHashes("sha1", issuerName, issuerKey), sha256 }),
       ocspUrls: Object.freeze(ocspUrlsOf(leaf)),
       crlUrls: Object.freeze(crlUrlsOf(leaf)),
+      isCa: isCaCertificate(leaf),
       issuerFingerprint: fingerprint,
       issuerSubject: issuer.subject,
     }),
@@ -85,6 +87,11 @@ function caSubjectOf(ca: X509Certificate, issuer: X509Certificate): Result<Revoc
       : Object.freeze({ ...prepared.value, ca: ca.subject });
   caSubjects.set(ca, { issuer, subject });
   return ok(subject);
+}
+
+/** basicConstraints cA (RFC 5280 4.2.1.9); an unreadable or absent extension counts as an end entity. */
+function isCaCertificate(cert: X509Certificate): boolean {
+  return extensionOrNull(() => cert.getExtension(BasicConstraintsExtension))?.ca === true;
 }
 
 interface IssuerFacts {

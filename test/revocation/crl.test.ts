@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { DistributionPointName, GeneralName, IssuingDistributionPoint } from "@peculiar/asn1-x509";
 import { Extension, type X509Certificate, X509CrlGenerator } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate } from "../../src/pki/factory.js";
@@ -65,12 +67,15 @@ describe("a CRL signed by the issuer", () => {
   it("answers for a certificate whose distribution point its issuingDistributionPoint names", async () => {
     const crl = await expectCrl(verify(await crlWithExtensions([scopedTo(lab.server.url(PATH.crl))])));
     expect(crl.scope).toEqual([lab.server.url(PATH.crl)]);
-    expect(coversCertificate(crl, lab.subject(lab.certs.crlOnlyGood).crlUrls).ok).toBe(true);
+    expect(
+      coversCertificate(crl, { distributionPoints: lab.subject(lab.certs.crlOnlyGood).crlUrls, isCa: false })
+        .ok,
+    ).toBe(true);
   });
 
   it("answers for every certificate of the issuer without an issuingDistributionPoint", async () => {
     const crl = await expectCrl(verify(lab.crl));
-    expect(coversCertificate(crl, []).ok).toBe(true);
+    expect(coversCertificate(crl, { distributionPoints: [], isCa: false }).ok).toBe(true);
   });
 });
 
@@ -113,10 +118,38 @@ describe("a CRL that is not an answer", () => {
     const crl = await expectCrl(
       verify(await crlWithExtensions([scopedTo("http://127.0.0.1:1/other-partition.crl")])),
     );
-    const covers = coversCertificate(crl, lab.subject(lab.certs.crlOnlyGood).crlUrls);
+    const covers = coversCertificate(crl, {
+      distributionPoints: lab.subject(lab.certs.crlOnlyGood).crlUrls,
+      isCa: false,
+    });
     expect(covers.ok ? "covers" : covers.failure.code).toBe("unsupported");
-    const noPoints = coversCertificate(crl, []);
+    const noPoints = coversCertificate(crl, { distributionPoints: [], isCa: false });
     expect(noPoints.ok ? "covers" : noPoints.failure.detail).toMatch(/names none/);
+  });
+
+  it("keeps a CA-only CRL's scope: it answers for a CA in the partition, never for an end entity", async () => {
+    const point = lab.server.url(PATH.crl);
+    const idp = new IssuingDistributionPoint({
+      distributionPoint: new DistributionPointName({
+        fullName: [new GeneralName({ uniformResourceIdentifier: point })],
+      }),
+      onlyContainsCACerts: true,
+    });
+    const crl = await expectCrl(
+      verify(await crlWithExtensions([new Extension("2.5.29.28", true, AsnConvert.serialize(idp))])),
+    );
+    expect(crl.certificates).toBe("ca");
+    expect(coversCertificate(crl, { distributionPoints: [point], isCa: true }).ok).toBe(true);
+    const leaf = coversCertificate(crl, { distributionPoints: [point], isCa: false });
+    expect(leaf.ok ? "covers" : leaf.failure.code).toBe("unsupported");
+    const otherPartition = coversCertificate(crl, { distributionPoints: [], isCa: true });
+    expect(otherPartition.ok ? "covers" : otherPartition.failure.code).toBe("unsupported");
+  });
+
+  it("refuses an issuingDistributionPoint limited to both CA and user certificates (RFC 5280 5.2.5)", async () => {
+    const idp = new IssuingDistributionPoint({ onlyContainsCACerts: true, onlyContainsUserCerts: true });
+    const extension = new Extension("2.5.29.28", true, AsnConvert.serialize(idp));
+    await expectFailure(verify(await crlWithExtensions([extension])), "malformed");
   });
 
   it("refuses bytes that are not a CRL", async () => {

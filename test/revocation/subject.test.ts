@@ -186,6 +186,9 @@ describe("prepareChainSubject: the CAs on the path to check along with the leaf"
     const ca = first.value.cas?.[0];
     expect(first.value.cas).toHaveLength(1);
     expect(ca).toMatchObject({ ca: issuing.subject, crlUrls: [ROOT_CRL], issuerSubject: root.subject });
+    // basicConstraints cA selects which CRLs may answer (RFC 5280 6.3.3 (b)(2)(ii)-(iii)).
+    expect(ca?.isCa).toBe(true);
+    expect(first.value.isCa).toBe(false);
     expect(ca?.serialHex).toBe(normaliseSerialHex(issuing.serialNumber));
     expect(second.value.cas?.[0]).toBe(ca);
     expect(first.value.key).not.toBe(ca?.key);

@@ -224,9 +224,14 @@ export class OpensslCa {
     await openssl(["ca", "-config", "openssl.cnf", "-revoke", cert.certPath, ...how], this.#dir);
   }
 
-  /** A DER CRL from `openssl ca -gencrl`, valid from now for `hours`, or for an explicit window. */
+  /**
+   * A DER CRL from `openssl ca -gencrl`, valid from now for `hours`, or for an explicit window. `only`:
+   * an issuingDistributionPoint limiting it to CA certificates (an ARL, onlyContainsCACerts) or to
+   * end-entity certificates (onlyContainsUserCerts).
+   */
   async crl(
     window: { hours: number } | { lastUpdate: Date; nextUpdate: Date } = { hours: 24 },
+    only?: "ca" | "user",
   ): Promise<Uint8Array> {
     const file = `crl-${++this.#requests}`;
     const validity =
@@ -238,7 +243,11 @@ export class OpensslCa {
             "-crl_nextupdate",
             generalizedTime(window.nextUpdate),
           ];
-    await openssl(["ca", "-config", "openssl.cnf", "-gencrl", ...validity, "-out", `${file}.pem`], this.#dir);
+    const extensions = only === undefined ? [] : ["-crlexts", `crl_${only}_only`];
+    await openssl(
+      ["ca", "-config", "openssl.cnf", "-gencrl", ...validity, ...extensions, "-out", `${file}.pem`],
+      this.#dir,
+    );
     await openssl(["crl", "-in", `${file}.pem`, "-outform", "DER", "-out", `${file}.der`], this.#dir);
     return new Uint8Array(await readFile(join(this.#dir, `${file}.der`)));
   }
@@ -360,6 +369,16 @@ function opensslConfig(dir: string, options: CaOptions): string {
       "subjectKeyIdentifier = hash",
     ]),
     section("crl_ext", ["authorityKeyIdentifier = keyid"]),
+    section("crl_ca_only", [
+      "authorityKeyIdentifier = keyid",
+      "issuingDistributionPoint = critical, @idp_ca",
+    ]),
+    section("idp_ca", ["onlyCA = TRUE"]),
+    section("crl_user_only", [
+      "authorityKeyIdentifier = keyid",
+      "issuingDistributionPoint = critical, @idp_user",
+    ]),
+    section("idp_user", ["onlyuser = TRUE"]),
     section(sectionOf("leaf-ocsp-crl"), [...leafCommon, aia, cdp]),
     section(sectionOf("leaf-ocsp-only"), [...leafCommon, aia]),
     section(sectionOf("leaf-crl-only"), [...leafCommon, cdp]),
