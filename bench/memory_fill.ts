@@ -15,6 +15,8 @@ import { VerifiedCertificates } from "../src/verified_certificates.js";
 
 const count = Number(process.argv[2] ?? "100000");
 const maxEntries = Number(process.argv[3] ?? String(count));
+/** The `cache.maxBytes` budget, split as the service splits it; by default large enough not to bind. */
+const maxBytes = Number(process.argv[4] ?? String(2 ** 40));
 
 async function main(): Promise<void> {
   const pki = await createDemoPki();
@@ -27,12 +29,13 @@ async function main(): Promise<void> {
   );
   const signer = createPrivateKey({ key: pki.intermediate.keyPem, format: "pem" });
   const now = () => new Date();
-  const peers = new PeerCertificates(16_384, maxEntries);
+  const peers = new PeerCertificates(16_384, { maxEntries, maxBytes: Math.floor(maxBytes / 2) });
   const verified = new VerifiedCertificates({
     trust: trustStoreFromCertificates([pki.root.cert], [pki.intermediate.cert]),
     qwac: { acceptEseal: false },
     headerPrefix: "x-tpp-",
     maxEntries,
+    maxBytes: Math.floor(maxBytes / 2),
     denialTtlMs: 60_000,
   });
   global.gc?.();
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   global.gc?.();
   const after = process.memoryUsage();
   process.stdout.write(
-    `${JSON.stringify({ count, maxEntries, allowed, cached: verified.size, rssBefore: before, rss: after.rss, heapUsed: after.heapUsed })}\n`,
+    `${JSON.stringify({ count, maxEntries, allowed, cached: verified.size, estimatedBytes: verified.bytes, rssBefore: before, rss: after.rss, heapUsed: after.heapUsed })}\n`,
   );
 }
 

@@ -15,6 +15,12 @@ export interface PresentedCertificate {
   readonly cacheKey: string;
   /** Where it came from, for the log and the audit trail. */
   readonly via: CertificateOrigin;
+  /**
+   * Called by the verdict cache each time it answers "verified" for this certificate. The source that
+   * decoded it caches the decoded form only then (admitWhenChained), so a flood of certificates that
+   * chain to no trust anchor never fills the decoded-certificate cache. A no-op once cached.
+   */
+  readonly chained: () => void;
 }
 
 export type CertificateOrigin = "peer" | "xfcc" | "client-cert" | "header";
@@ -33,7 +39,15 @@ export function presented(
     offered: chain,
     cacheKey: chain.length === 0 ? sha256 : chainKey(leaf, chain),
     via,
+    chained: alreadyKept,
   };
+}
+
+function alreadyKept(): void {}
+
+/** The Admission (decoded_values.ts) for certificates: the copy handed out caches itself once verified. */
+export function admitWhenChained(value: PresentedCertificate, admit: () => void): PresentedCertificate {
+  return { ...value, chained: admit };
 }
 
 /**

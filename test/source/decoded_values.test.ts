@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ok, type Result } from "../../src/result.js";
 import { DecodedValues } from "../../src/source/decoded_values.js";
 
+const LIMITS = { maxEntries: 10, maxBytes: 1 << 20 };
+
 /** A decoder that says which value it decoded and counts its calls. */
 function counting(): { decode: (encoded: string) => Result<string>; calls: () => number } {
   let calls = 0;
@@ -18,7 +20,7 @@ describe("decoded values, remembered by their encoded form", () => {
   const tail = "%2B".repeat(100); // longer than the lookup key taken from the end of a value
 
   it("decodes a returning value once, and hands back the very same result", () => {
-    const values = new DecodedValues<string>(10);
+    const values = new DecodedValues<string>(LIMITS);
     const decoder = counting();
     const first = values.get(`AAAAAAAA${tail}`, decoder.decode);
     const second = values.get(`AAAAAAAA${tail}`, decoder.decode);
@@ -27,7 +29,7 @@ describe("decoded values, remembered by their encoded form", () => {
   });
 
   it("never confuses two values that end alike: each gets its own decoding", () => {
-    const values = new DecodedValues<string>(10);
+    const values = new DecodedValues<string>(LIMITS);
     const decoder = counting();
     for (let round = 0; round < 3; round++) {
       expect(values.get(`AAAAAAAA${tail}`, decoder.decode)).toEqual(ok("decoded:AAAAAAAA"));
@@ -38,7 +40,7 @@ describe("decoded values, remembered by their encoded form", () => {
   });
 
   it("keeps short values whole as their own key", () => {
-    const values = new DecodedValues<string>(10);
+    const values = new DecodedValues<string>(LIMITS);
     const decoder = counting();
     expect(values.get("short-1", decoder.decode)).toEqual(ok("decoded:short-1"));
     expect(values.get("short-2", decoder.decode)).toEqual(ok("decoded:short-2"));
