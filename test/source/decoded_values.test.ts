@@ -47,4 +47,32 @@ describe("decoded values, remembered by their encoded form", () => {
     values.get("short-1", decoder.decode);
     expect(decoder.calls()).toBe(2);
   });
+
+  it("is bounded in bytes as well as entries", () => {
+    const values = new DecodedValues<string>({ maxEntries: 1000, maxBytes: 5 * (2048 + 1024) });
+    const decoder = counting();
+    const big = (i: number) => `${String(i).padStart(8, "0")}${"x".repeat(2040)}${i}`;
+    for (let i = 0; i < 20; i++) values.get(big(i), decoder.decode);
+    expect(values.size).toBeLessThanOrEqual(5);
+    expect(values.bytes).toBeLessThanOrEqual(5 * (2048 + 1024));
+    // The most recent ones are the ones kept.
+    values.get(big(19), decoder.decode);
+    expect(decoder.calls()).toBe(20);
+  });
+
+  it("with an admission, keeps a value only once admitted", () => {
+    let admitLast: (() => void) | undefined;
+    const values = new DecodedValues<string>(LIMITS, (value, admit) => {
+      admitLast = admit;
+      return value;
+    });
+    const decoder = counting();
+    values.get(`AAAAAAAA${tail}`, decoder.decode);
+    values.get(`AAAAAAAA${tail}`, decoder.decode);
+    expect(decoder.calls()).toBe(2);
+    expect(values.size).toBe(0);
+    admitLast?.();
+    values.get(`AAAAAAAA${tail}`, decoder.decode);
+    expect(decoder.calls()).toBe(2);
+  });
 });
