@@ -3,7 +3,7 @@ import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 /**
  * Self-signed certificates as a hostile TLS client would present them (issue 13, item 3): every one
  * distinct (serial and CN), with subject and issuer names of several KiB each, validly signed with one
- * P-256 key so that making tens of thousands costs a second or two. Written with a small DER encoder
+ * Ed25519 key so that making tens of thousands costs a second or two. Written with a small DER encoder
  * (X.690) rather than a certificate library: the point is size and variety, not a real CA.
  */
 export interface HostileCertificates {
@@ -11,16 +11,16 @@ export interface HostileCertificates {
   pem(index: number): string;
 }
 
-const OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2";
+const OID_ED25519 = "1.3.101.112";
 const OID_CN = "2.5.4.3";
 const OID_OU = "2.5.4.11";
 
 /** `nameBytes`: roughly how large the subject (and the identical issuer) Name is, in DER bytes. */
 export function hostileCertificates(nameBytes: number): HostileCertificates {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const key: KeyObject = privateKey;
   const spki = publicKey.export({ format: "der", type: "spki" });
-  const algorithm = sequence(oid(OID_ECDSA_SHA256));
+  const algorithm = sequence(oid(OID_ED25519));
   const validity = sequence(
     utcTime(new Date(Date.now() - 86_400_000)),
     utcTime(new Date(Date.now() + 86_400_000)),
@@ -51,7 +51,7 @@ export function hostileCertificates(nameBytes: number): HostileCertificates {
       // Self-signed: issuer and subject are the same name.
       tbs.write(digits, issuerCnAt, "ascii");
       tbs.write(digits, subjectCnAt, "ascii");
-      const signature = sign("sha256", tbs, key);
+      const signature = sign(null, tbs, key);
       const der = sequence(tbs, algorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
       const body = der.toString("base64").replace(/.{64}/g, "$&\n");
       return `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
