@@ -58,6 +58,7 @@ export class VerifiedCertificates {
   private readonly cache: LRUCache<string, Entry>;
   private readonly pending = new Map<string, Promise<Entry>>();
   private lastSweepMs = 0;
+  private readonly shared = new SharedParts();
 
   constructor(private readonly options: VerifiedCertificatesOptions) {
     this.cache = new LRUCache<string, Entry>({
@@ -148,16 +149,57 @@ export class VerifiedCertificates {
     if (!qwac.ok) return denied(qwac.denial);
     const revocation = prepareSubject(leaf.value, chain.value.issuer);
     if (!revocation.ok) return denied(revocation.denial);
-    const identity = identityOf(qwac.value, presented.sha256);
+    const identity = this.shared.identity(identityOf(qwac.value, presented.sha256));
     return {
       verified: {
         identity,
-        headers: identityHeaders(identity, this.options.headerPrefix),
-        revocation: revocation.value,
+        headers: this.shared.headers(identityHeaders(identity, this.options.headerPrefix)),
+        revocation: this.shared.subject(revocation.value),
         validUntilMs: chain.value.validUntil.getTime(),
       },
     };
   }
+}
+
+/** Most distinct values SharedParts keeps per kind before it starts over (a bound, never reached in practice). */
+const MAX_SHARED = 1024;
+
+/**
+ * Parts that thousands of cached verdicts have in common, kept once: the header names (one set per
+ * prefix), the role lists, and the CertID hashes of the issuer (RFC 6960 §4.1.1: name and key hash
+ * depend on the issuer only, so every leaf of a CA has the same four). Measured at about 1.5 KiB per
+ * cached certificate (bench/memory-results.md). Only verified certificates get here, and every map is
+ * bounded, so an attacker cannot grow them.
+ */
+class SharedParts {
+  private readonly strings = new Map<string, string>();
+  private readonly roleLists = new Map<string, TppIdentity["roles"]>();
+  private readonly certIds = new Map<string, RevocationSubject["certId"]>();
+
+  identity(identity: TppIdentity): TppIdentity {
+    const roles = shared(this.roleLists, identity.roles.join(","), identity.roles);
+    return { ...identity, roles };
+  }
+
+  headers(headers: HeaderList): HeaderList {
+    return headers.map(([name, value]) => [shared(this.strings, name, name), value] as const);
+  }
+
+  subject(subject: RevocationSubject): RevocationSubject {
+    const { sha1, sha256 } = subject.certId;
+    const key = [sha1.issuerNameHash, sha1.issuerKeyHash, sha256.issuerNameHash, sha256.issuerKeyHash]
+      .map((hash) => Buffer.from(hash).toString("hex"))
+      .join(":");
+    return Object.freeze({ ...subject, certId: shared(this.certIds, key, subject.certId) });
+  }
+}
+
+function shared<T>(map: Map<string, T>, key: string, value: T): T {
+  const known = map.get(key);
+  if (known !== undefined) return known;
+  if (map.size >= MAX_SHARED) map.clear();
+  map.set(key, value);
+  return value;
 }
 
 /**

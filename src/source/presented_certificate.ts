@@ -36,7 +36,7 @@ export function presented(
   return {
     der: leaf,
     sha256,
-    offered: chain,
+    offered: chain.length === 0 ? NOTHING_OFFERED : chain,
     cacheKey: chain.length === 0 ? sha256 : chainKey(leaf, chain),
     via,
     chained: alreadyKept,
@@ -44,6 +44,9 @@ export function presented(
 }
 
 function alreadyKept(): void {}
+
+/** One empty list for every certificate that came alone (most of them): nothing to allocate per entry. */
+const NOTHING_OFFERED: readonly Buffer[] = Object.freeze([]);
 
 /** The Admission (decoded_values.ts) for certificates: the copy handed out caches itself once verified. */
 export function admitWhenChained(value: PresentedCertificate, admit: () => void): PresentedCertificate {
