@@ -10,8 +10,8 @@ export interface CacheLimits {
 /** A value over this many characters is decoded every time instead of cached. */
 const MAX_ENTRY_BYTES = 65_536;
 /**
- * What a cached decoded certificate holds besides its encoded form: its DER (about 0.75 of a PEM's
- * length, in an ArrayBuffer of its own), two hex hashes, the objects and the LRU slot.
+ * What a cached decoded value holds besides its encoded form: for a certificate, two hex hashes, the
+ * objects and the LRU slot (its DER is not kept: presented_certificate.ts, `lean`).
  */
 const VALUE_BYTES = 1024;
 /**
@@ -21,11 +21,12 @@ const VALUE_BYTES = 1024;
 const PROBE_CHARS = 128;
 
 /**
- * When a decoded value may be cached. Called with the freshly decoded value and `admit`, which stores it;
- * returns the value to hand out (for certificates, a copy whose `chained` calls `admit`). Without an
- * admission every successful decode is cached at once.
+ * When a decoded value may be cached, and in what form. Called with the freshly decoded value, `keep`,
+ * which stores the form given, and `decodeAgain` (the same decoding of the same value, for a kept form
+ * that dropped what it can recompute); returns the value to hand out (for certificates, a copy whose
+ * `chained` calls `keep`). Without an admission every successful decode is cached at once, as decoded.
  */
-export type Admission<T> = (value: T, admit: () => void) => T;
+export type Admission<T> = (value: T, keep: (kept: T) => void, decodeAgain: () => Result<T>) => T;
 
 interface Known<T> {
   readonly encoded: string;
@@ -81,11 +82,11 @@ export class DecodedValues<T> {
     if (known !== undefined && known.encoded === encoded) return known.result;
     const result = decode(encoded);
     if (!result.ok) return result;
-    const admit = () => this.decoded.set(probe, { encoded, result });
     if (this.admission === undefined) {
-      admit();
+      this.decoded.set(probe, { encoded, result });
       return result;
     }
-    return ok(this.admission(result.value, admit));
+    const keep = (kept: T) => this.decoded.set(probe, { encoded, result: { ok: true, value: kept } });
+    return ok(this.admission(result.value, keep, () => decode(encoded)));
   }
 }

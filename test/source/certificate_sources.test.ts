@@ -138,5 +138,8 @@ describe("the warm path", () => {
     if (!second?.ok || !third?.ok) throw new Error("expected a decoded certificate");
     expect(third.value).toBe(second.value);
     expect(second.value.sha256).toBe(first.value.sha256);
+    // The kept form has no DER of its own; asked for it (a verdict that left its cache), it decodes again.
+    expect(second.value.der.equals(first.value.der)).toBe(true);
+    expect(second.value.offered).toEqual(first.value.offered);
   });
 });

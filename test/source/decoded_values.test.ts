@@ -62,8 +62,8 @@ describe("decoded values, remembered by their encoded form", () => {
 
   it("with an admission, keeps a value only once admitted", () => {
     let admitLast: (() => void) | undefined;
-    const values = new DecodedValues<string>(LIMITS, (value, admit) => {
-      admitLast = admit;
+    const values = new DecodedValues<string>(LIMITS, (value, keep) => {
+      admitLast = () => keep(value);
       return value;
     });
     const decoder = counting();
