@@ -67,6 +67,7 @@ export function loadSnapshot(
           qwac: { acceptEseal: config.qwac.acceptEseal },
           headerPrefix: config.headers.prefix,
           maxEntries: config.cache.certificates,
+          maxBytes: Math.floor(config.cache.maxBytes / 2),
           denialTtlMs: config.cache.denialTtlSeconds * 1000,
           ...(deps.onCertificateLookup === undefined ? {} : { onLookup: deps.onCertificateLookup }),
         }),
@@ -143,6 +144,8 @@ function forwardingSettings(config: Config): ForwardingSettings {
     sni: config.sni,
     maxCertificateBytes: config.limits.maxCertificateBytes,
     maxEntries: config.cache.certificates,
+    // The other half of the budget (the verdicts have the first), shared by the configured sources.
+    maxCacheBytes: Math.floor(config.cache.maxBytes / 2 / Math.max(1, config.sources.length)),
     httpEnabled: config.http.enabled,
   };
 }

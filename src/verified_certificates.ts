@@ -1,7 +1,7 @@
 import { X509Certificate } from "@peculiar/x509";
 import { LRUCache } from "lru-cache";
 import { type HeaderList, identityHeaders, identityOf, type TppIdentity } from "./decision/identity.js";
-import { type Qwac, type QwacOptions, readQwac } from "./qwac/qwac.js";
+import { type QwacOptions, readQwac } from "./qwac/qwac.js";
 import { type Denial, deny } from "./reasons.js";
 import { fail, ok, type Result } from "./result.js";
 import type { RevocationSubject } from "./revocation/revocation.js";
@@ -10,9 +10,12 @@ import type { Settled } from "./settled.js";
 import type { PresentedCertificate } from "./source/presented_certificate.js";
 import { type TrustStore, verifyChain } from "./trust/chain.js";
 
-/** Everything the warm path needs about a certificate that passed the QWAC and chain checks. */
+/**
+ * Everything the warm path needs about a certificate that passed the QWAC and chain checks, and nothing
+ * more: no parsed certificate and no Qwac object, only the identity, the headers built from it, the
+ * revocation subject and the expiry. That is what keeps a cached TPP at a few KiB.
+ */
 export interface VerifiedCertificate {
-  readonly qwac: Qwac;
   readonly identity: TppIdentity;
   /** Identity headers for the configured prefix, built once. */
   readonly headers: HeaderList;
@@ -30,38 +33,74 @@ export interface VerifiedCertificatesOptions {
   readonly qwac: QwacOptions;
   readonly headerPrefix: string;
   readonly maxEntries: number;
+  /**
+   * Bound on the estimated bytes the cached verdicts hold (entrySize), besides the entry count. Default
+   * DEFAULT_BYTES_PER_ENTRY per entry (the service passes its share of `cache.maxBytes`).
+   */
+  readonly maxBytes?: number;
   /** How long a failed verification is remembered, so a bad certificate is not re-verified per request. */
   readonly denialTtlMs: number;
   readonly onLookup?: (hit: boolean) => void;
 }
 
+/** Longest denial detail a cached verdict keeps (it is answered and logged on every repeat). */
+export const MAX_CACHED_DETAIL_CHARS = 200;
+const DEFAULT_BYTES_PER_ENTRY = 8192;
+/** Expired verdicts are swept at most this often, from the cold path (which is where a flood arrives). */
+const SWEEP_INTERVAL_MS = 10_000;
+
 /**
- * The parse + chain result per presented certificate, in a bounded LRU keyed by `cacheKey` (the leaf's
- * SHA-256, or leaf + offered chain). A hit costs one map lookup and a clock comparison: no ASN.1 parsing
- * and no signature checks on the warm path.
+ * The parse + chain result per presented certificate, in an LRU keyed by `cacheKey` (the leaf's SHA-256,
+ * or leaf + offered chain) and bounded in entries and in bytes. A hit costs one map lookup and a clock
+ * comparison: no ASN.1 parsing and no signature checks on the warm path.
  */
 export class VerifiedCertificates {
   private readonly cache: LRUCache<string, Entry>;
   private readonly pending = new Map<string, Promise<Entry>>();
+  private lastSweepMs = 0;
+  private readonly shared = new SharedParts();
 
   constructor(private readonly options: VerifiedCertificatesOptions) {
-    this.cache = new LRUCache<string, Entry>({ max: options.maxEntries });
+    this.cache = new LRUCache<string, Entry>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes ?? options.maxEntries * DEFAULT_BYTES_PER_ENTRY,
+      sizeCalculation: entrySize,
+    });
   }
 
   get size(): number {
     return this.cache.size;
   }
 
+  /** Estimated bytes held by the cached verdicts (what `maxBytes` bounds). */
+  get bytes(): number {
+    return this.cache.calculatedSize;
+  }
+
   /**
    * Returns the cached verdict when fresh at `now`, otherwise verifies once (concurrent callers share the
-   * work).
+   * work). A verified answer tells the certificate's source (`chained`), which only then caches the
+   * decoded form: a certificate that does not chain never occupies the decoded-certificate cache.
    */
   verify(presented: PresentedCertificate, now: Date): Settled<Result<VerifiedCertificate>> {
     const cached = this.cache.get(presented.cacheKey);
     const hit = cached !== undefined && isFresh(cached, now.getTime());
     this.options.onLookup?.(hit);
-    if (hit) return toResult(cached);
-    return this.verifyOnce(presented, now).then(toResult);
+    if (hit) return answer(presented, cached);
+    this.sweep(now.getTime());
+    return this.verifyOnce(presented, now).then((entry) => answer(presented, entry));
+  }
+
+  /**
+   * Drops every verdict that is no longer fresh: an expired denial would otherwise hold its slot (and
+   * bytes) until the LRU evicted it. Runs on the cold path only, at most once per SWEEP_INTERVAL_MS.
+   */
+  private sweep(nowMs: number): void {
+    if (nowMs - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = nowMs;
+    const stale: string[] = [];
+    for (const [key, entry] of this.cache.entries()) if (!isFresh(entry, nowMs)) stale.push(key);
+    for (const key of stale) this.cache.delete(key);
   }
 
   private verifyOnce(presented: PresentedCertificate, now: Date): Promise<Entry> {
@@ -83,7 +122,10 @@ export class VerifiedCertificates {
    * never an RPC error, and not parsed again on every request.
    */
   private async verifyCold(presented: PresentedCertificate, now: Date): Promise<Entry> {
-    const denied = (denial: Denial): Entry => ({ denial, untilMs: now.getTime() + this.options.denialTtlMs });
+    const denied = (denial: Denial): Entry => ({
+      denial: compactDenial(denial),
+      untilMs: now.getTime() + this.options.denialTtlMs,
+    });
     try {
       return await this.verifyParsed(presented, now, denied);
     } catch (error) {
@@ -107,25 +149,99 @@ export class VerifiedCertificates {
     if (!qwac.ok) return denied(qwac.denial);
     const revocation = prepareChainSubject(chain.value.path);
     if (!revocation.ok) return denied(revocation.denial);
-    const identity = identityOf(qwac.value, presented.sha256, leaf.value.issuer);
+    const identity = this.shared.identity(identityOf(qwac.value, presented.sha256, leaf.value.issuer));
     return {
       verified: {
-        qwac: qwac.value,
         identity,
-        headers: identityHeaders(identity, this.options.headerPrefix),
-        revocation: revocation.value,
+        headers: this.shared.headers(identityHeaders(identity, this.options.headerPrefix)),
+        revocation: this.shared.subject(revocation.value),
         validUntilMs: chain.value.validUntil.getTime(),
       },
     };
   }
 }
 
+/** Most distinct values SharedParts keeps per kind before it starts over (a bound, never reached in practice). */
+const MAX_SHARED = 1024;
+
+/**
+ * Parts that thousands of cached verdicts have in common, kept once: the header names (one set per
+ * prefix), the role lists, and the CertID hashes of the issuer (RFC 6960 §4.1.1: name and key hash
+ * depend on the issuer only, so every leaf of a CA has the same four). Measured at about 1.5 KiB per
+ * cached certificate (bench/memory-results.md). Only verified certificates get here, and every map is
+ * bounded, so an attacker cannot grow them.
+ */
+class SharedParts {
+  private readonly strings = new Map<string, string>();
+  private readonly roleLists = new Map<string, TppIdentity["roles"]>();
+  private readonly certIds = new Map<string, RevocationSubject["certId"]>();
+
+  identity(identity: TppIdentity): TppIdentity {
+    const roles = shared(this.roleLists, identity.roles.join(","), identity.roles);
+    return { ...identity, roles };
+  }
+
+  headers(headers: HeaderList): HeaderList {
+    return headers.map(([name, value]) => [shared(this.strings, name, name), value] as const);
+  }
+
+  subject(subject: RevocationSubject): RevocationSubject {
+    const { sha1, sha256 } = subject.certId;
+    const key = [sha1.issuerNameHash, sha1.issuerKeyHash, sha256.issuerNameHash, sha256.issuerKeyHash]
+      .map((hash) => Buffer.from(hash).toString("hex"))
+      .join(":");
+    return Object.freeze({ ...subject, certId: shared(this.certIds, key, subject.certId) });
+  }
+}
+
+function shared<T>(map: Map<string, T>, key: string, value: T): T {
+  const known = map.get(key);
+  if (known !== undefined) return known;
+  if (map.size >= MAX_SHARED) map.clear();
+  map.set(key, value);
+  return value;
+}
+
+/**
+ * What a cached denial keeps: the reason and a short detail. Certificate names are attacker-chosen and
+ * can be kilobytes (an RDN value may be up to the certificate limit), so every quoted name in a detail is
+ * elided (the details quote names: `"CN=..."`) and the rest is capped. The certificate's SHA-256 is in
+ * the log line already, so nothing is lost for the operator.
+ */
+export function compactDenial(denial: Denial): Denial {
+  if (denial.detail === undefined) return denial;
+  const unnamed = denial.detail.replace(/"[^"]*"/g, '"…"');
+  const detail =
+    unnamed.length <= MAX_CACHED_DETAIL_CHARS ? unnamed : `${unnamed.slice(0, MAX_CACHED_DETAIL_CHARS - 1)}…`;
+  return detail === denial.detail ? denial : deny(denial.reason, detail);
+}
+
+/** Fixed cost of an entry beyond its strings: LRU slots, the entry and result objects, hashes, arrays. */
+const ENTRY_BYTES = 256;
+const VERIFIED_BYTES = 1536;
+
+/**
+ * The bytes an entry holds, estimated from its strings (the key and the strings a verdict keeps) plus a
+ * measured fixed part (bench/memory-results.md). An estimate, not a heap walk: it only has to grow with
+ * what an attacker can make big, so that `maxBytes` bounds memory whatever the certificates look like.
+ */
+function entrySize(entry: Entry, key: string): number {
+  if ("denial" in entry) return ENTRY_BYTES + key.length + (entry.denial.detail?.length ?? 0) * 2;
+  const { headers, revocation } = entry.verified;
+  let strings = key.length + revocation.key.length + revocation.issuerSubject.length;
+  for (const [name, value] of headers) strings += name.length + value.length;
+  for (const url of [...revocation.ocspUrls, ...revocation.crlUrls]) strings += url.length;
+  return ENTRY_BYTES + VERIFIED_BYTES + strings * 2;
+}
+
 function isFresh(entry: Entry, nowMs: number): boolean {
   return "verified" in entry ? nowMs <= entry.verified.validUntilMs : nowMs <= entry.untilMs;
 }
 
-function toResult(entry: Entry): Result<VerifiedCertificate> {
-  return "verified" in entry ? ok(entry.verified) : fail(entry.denial);
+function answer(presented: PresentedCertificate, entry: Entry): Result<VerifiedCertificate> {
+  if (!("verified" in entry)) return fail(entry.denial);
+  presented.chained();
+  return ok(entry.verified);
 }
 
 function parseCertificate(der: Buffer): Result<X509Certificate> {

@@ -3,21 +3,36 @@ import { createDemoPki, type DemoPki } from "../src/demo/demo_pki.js";
 import { issueCertificate, psd2Roles } from "../src/pki/factory.js";
 import { presented } from "../src/source/presented_certificate.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
-import { VerifiedCertificates } from "../src/verified_certificates.js";
+import { MAX_CACHED_DETAIL_CHARS, VerifiedCertificates } from "../src/verified_certificates.js";
+import { hostileCertificates } from "./support/hostile_certificates.js";
 
 let pki: DemoPki;
 beforeAll(async () => {
   pki = await createDemoPki();
 });
 
-function cacheOf(maxEntries = 100): VerifiedCertificates {
+function cacheOf(
+  maxEntries = 100,
+  limits: { maxBytes?: number; denialTtlMs?: number } = {},
+): VerifiedCertificates {
   return new VerifiedCertificates({
     trust: trustStoreFromCertificates([pki.root.cert], [pki.intermediate.cert]),
     qwac: { acceptEseal: false },
     headerPrefix: "x-tpp-",
     maxEntries,
-    denialTtlMs: 60_000,
+    ...(limits.maxBytes === undefined ? {} : { maxBytes: limits.maxBytes }),
+    denialTtlMs: limits.denialTtlMs ?? 60_000,
   });
+}
+
+/** Self-signed certificates with 4.5 KB names, as in the red team's flood (issue 13). */
+const hostile = (() => {
+  const certificates = hostileCertificates(4500);
+  return (index: number) => presented(Buffer.from(pemBody(certificates.pem(index)), "base64"), "peer");
+})();
+
+function pemBody(pem: string): string {
+  return pem.replace(/-----[A-Z ]+-----|\s/g, "");
 }
 
 const der = (name: keyof DemoPki["tpps"]) => Buffer.from(pki.tpps[name].cert.rawData);
@@ -91,5 +106,53 @@ describe("the parse + chain cache", () => {
     expect(early.ok ? "ok" : early.denial.reason).toBe("CERT_NOT_YET_VALID");
     clock.now = new Date(notBefore.getTime() + 61_000);
     expect((await cache.verify(cert, clock.now)).ok).toBe(true);
+  });
+});
+
+describe("memory bounds of the verdict cache", () => {
+  it("caches a denial compactly: the reason and a short detail, never the certificate's names", async () => {
+    const cache = cacheOf();
+    const denied = await cache.verify(hostile(1), new Date());
+    expect(denied.ok ? "ok" : denied.denial.reason).toBe("CERT_UNTRUSTED");
+    if (denied.ok) return;
+    expect(denied.denial.detail).not.toContain("hostile-unit-");
+    expect(denied.denial.detail?.length).toBeLessThanOrEqual(MAX_CACHED_DETAIL_CHARS);
+    // The whole entry, key included, is estimated well under a kilobyte (the names alone are 9 KB).
+    expect(cache.bytes).toBeLessThan(1024);
+  });
+
+  it("is bounded in bytes as well as entries", async () => {
+    const cache = cacheOf(1000, { maxBytes: 8 * 1024 });
+    for (let i = 0; i < 40; i++) await cache.verify(hostile(i), new Date());
+    expect(cache.bytes).toBeLessThanOrEqual(8 * 1024);
+    expect(cache.size).toBeGreaterThan(0);
+    expect(cache.size).toBeLessThan(40);
+    // Verified entries count against the same budget and still fit.
+    const good = await cache.verify(presented(der("tpp-ai"), "peer"), new Date());
+    expect(good.ok).toBe(true);
+    expect(cache.bytes).toBeLessThanOrEqual(8 * 1024);
+  });
+
+  it("purges expired denials on a later cold verification, not only when the LRU evicts them", async () => {
+    const cache = cacheOf(1000, { denialTtlMs: 1000 });
+    const start = Date.now();
+    for (let i = 0; i < 5; i++) await cache.verify(hostile(i), new Date(start));
+    expect(cache.size).toBe(5);
+    await cache.verify(hostile(99), new Date(start + 60_000));
+    expect(cache.size).toBe(1);
+  });
+
+  it("tells the source once a certificate verified (and only then), so its decoded form may be cached", async () => {
+    const cache = cacheOf();
+    const told: string[] = [];
+    const watched = (cert: ReturnType<typeof hostile>, name: string) => ({
+      ...cert,
+      chained: () => told.push(name),
+    });
+    await cache.verify(watched(hostile(7), "hostile"), new Date());
+    await cache.verify(watched(hostile(7), "hostile"), new Date());
+    await cache.verify(watched(presented(der("tpp-pi"), "peer"), "good"), new Date());
+    await cache.verify(watched(presented(der("tpp-pi"), "peer"), "good"), new Date());
+    expect(told).toEqual(["good", "good"]);
   });
 });

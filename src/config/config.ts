@@ -43,6 +43,16 @@ export const configSchema = z.strictObject({
   cache: z
     .strictObject({
       certificates: z.number().int().min(1).default(10_000),
+      /**
+       * Estimated bytes all certificate caches may hold together (docs/operations.md, "Memory bounds"):
+       * half for the verdicts, half shared by the configured sources' decoded certificates. 64 MiB fits
+       * the ~256 MB heap Node picks in the shipped 512Mi pod with room for the rest of the service.
+       */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1_048_576)
+        .default(64 * 1_048_576),
       denialTtlSeconds: z.number().min(0).default(60),
     })
     .prefault({}),

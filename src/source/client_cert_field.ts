@@ -3,9 +3,9 @@ import type { CheckInput } from "../check_input.js";
 import { type Denial, deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
 import { type CertificateSource, MAX_OFFERED_CERTIFICATES } from "./certificate_source.js";
-import { DecodedValues } from "./decoded_values.js";
+import { type CacheLimits, DecodedValues } from "./decoded_values.js";
 import { isDerSequence } from "./pem.js";
-import { type PresentedCertificate, presented } from "./presented_certificate.js";
+import { admitWhenChained, type PresentedCertificate, presented } from "./presented_certificate.js";
 
 export const CLIENT_CERT_HEADER = "client-cert";
 export const CLIENT_CERT_CHAIN_HEADER = "client-cert-chain";
@@ -22,9 +22,9 @@ export class ClientCertFields implements CertificateSource {
 
   constructor(
     private readonly maxCertificateBytes: number,
-    maxEntries: number,
+    cache: CacheLimits,
   ) {
-    this.decoded = new DecodedValues(maxEntries);
+    this.decoded = new DecodedValues(cache, admitWhenChained);
   }
 
   read(input: CheckInput): Result<PresentedCertificate> | undefined {

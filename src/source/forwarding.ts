@@ -35,6 +35,8 @@ export interface ForwardingSettings {
   readonly maxCertificateBytes: number;
   /** Decoded values remembered per source. */
   readonly maxEntries: number;
+  /** Estimated bytes of decoded values per source; default DEFAULT_BYTES_PER_ENTRY per entry. */
+  readonly maxCacheBytes?: number;
   /** The HTTP mode has no TLS of its own, so it needs a forwarded source. */
   readonly httpEnabled: boolean;
 }
@@ -116,21 +118,25 @@ function trustedHop(hop: HopSettings, keysAt: string, file: string): TrustedHop 
   return new TrustedHop(hop.cidrs, hop.principals, check);
 }
 
+/** Byte bound per cached entry when the settings give none (tools, benchmarks): a large QWAC's share. */
+const DEFAULT_BYTES_PER_ENTRY = 8192;
+
 function sourceFor(
   spec: SourceSpec,
   settings: ForwardingSettings,
   trustedPrincipals: ReadonlySet<string>,
 ): CertificateSource {
   const { maxCertificateBytes: maxBytes, maxEntries } = settings;
+  const cache = { maxEntries, maxBytes: settings.maxCacheBytes ?? maxEntries * DEFAULT_BYTES_PER_ENTRY };
   switch (spec.kind) {
     case "peer":
-      return new PeerCertificates(maxBytes, maxEntries);
+      return new PeerCertificates(maxBytes, cache);
     case "xfcc":
-      return new XfccCertificates(maxBytes, maxEntries, trustedPrincipals);
+      return new XfccCertificates(maxBytes, cache, trustedPrincipals);
     case "client-cert":
-      return new ClientCertFields(maxBytes, maxEntries);
+      return new ClientCertFields(maxBytes, cache);
     case "header":
-      return new HeaderCertificates(spec.name, maxBytes, maxEntries);
+      return new HeaderCertificates(spec.name, maxBytes, cache);
   }
 }
 

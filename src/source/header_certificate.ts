@@ -2,9 +2,9 @@ import type { CheckInput } from "../check_input.js";
 import { type Denial, deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
 import { type CertificateSource, MAX_OFFERED_CERTIFICATES } from "./certificate_source.js";
-import { DecodedValues } from "./decoded_values.js";
+import { type CacheLimits, DecodedValues } from "./decoded_values.js";
 import { derFromBase64, pemCertificates, percentDecoded } from "./pem.js";
-import { type PresentedCertificate, presented } from "./presented_certificate.js";
+import { admitWhenChained, type PresentedCertificate, presented } from "./presented_certificate.js";
 
 /**
  * A configured header carrying the certificate the hop received, URL-encoded. Two spellings are read:
@@ -20,10 +20,10 @@ export class HeaderCertificates implements CertificateSource {
   constructor(
     private readonly name: string,
     private readonly maxCertificateBytes: number,
-    maxEntries: number,
+    cache: CacheLimits,
   ) {
     this.headers = [name];
-    this.decoded = new DecodedValues(maxEntries);
+    this.decoded = new DecodedValues(cache, admitWhenChained);
   }
 
   read(input: CheckInput): Result<PresentedCertificate> | undefined {

@@ -2,9 +2,9 @@ import type { CheckInput } from "../check_input.js";
 import { deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
 import type { CertificateSource } from "./certificate_source.js";
-import { DecodedValues } from "./decoded_values.js";
+import { type CacheLimits, DecodedValues } from "./decoded_values.js";
 import { pemFromPercentEncoded } from "./pem.js";
-import { type PresentedCertificate, presented } from "./presented_certificate.js";
+import { admitWhenChained, type PresentedCertificate, presented } from "./presented_certificate.js";
 
 /**
  * Envoy's `source.certificate`: the leaf only, PEM, percent-encoded (RFC 3986 style, upper-case hex).
@@ -18,9 +18,9 @@ export class PeerCertificates implements CertificateSource {
 
   constructor(
     private readonly maxBytes: number,
-    maxEntries: number,
+    cache: CacheLimits,
   ) {
-    this.decoded = new DecodedValues(maxEntries);
+    this.decoded = new DecodedValues(cache, admitWhenChained);
   }
 
   /** undefined when the connection carried no client certificate. */

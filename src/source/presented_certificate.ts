@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Result } from "../result.js";
 
 /** A certificate as it arrived, decoded to DER but not yet parsed. */
 export interface PresentedCertificate {
@@ -15,6 +16,12 @@ export interface PresentedCertificate {
   readonly cacheKey: string;
   /** Where it came from, for the log and the audit trail. */
   readonly via: CertificateOrigin;
+  /**
+   * Called by the verdict cache each time it answers "verified" for this certificate. The source that
+   * decoded it caches the decoded form only then (admitWhenChained), so a flood of certificates that
+   * chain to no trust anchor never fills the decoded-certificate cache. A no-op once cached.
+   */
+  readonly chained: () => void;
 }
 
 export type CertificateOrigin = "peer" | "xfcc" | "client-cert" | "header";
@@ -30,9 +37,58 @@ export function presented(
   return {
     der: leaf,
     sha256,
-    offered: chain,
+    offered: chain.length === 0 ? NOTHING_OFFERED : chain,
     cacheKey: chain.length === 0 ? sha256 : chainKey(leaf, chain),
     via,
+    chained: alreadyKept,
+  };
+}
+
+function alreadyKept(): void {}
+
+/** One empty list for every certificate that came alone (most of them): nothing to allocate per entry. */
+const NOTHING_OFFERED: readonly Buffer[] = Object.freeze([]);
+
+/**
+ * The Admission (decoded_values.ts) for certificates: the copy handed out keeps its lean form once the
+ * verdict cache says it verified.
+ */
+export function admitWhenChained(
+  value: PresentedCertificate,
+  keep: (kept: PresentedCertificate) => void,
+  decodeAgain: () => Result<PresentedCertificate>,
+): PresentedCertificate {
+  return { ...value, chained: () => keep(lean(value, decodeAgain)) };
+}
+
+/**
+ * What a decoded-certificate cache keeps: the hashes and the origin, without the DER. The warm path reads
+ * only the cache key (its verdict is cached); the DER is needed again only when the verdict has left its
+ * cache, and is then decoded again from the encoded value, which the cache keeps anyway to confirm a hit.
+ * Saves the DER and its buffer, about 1 KiB per cached certificate (bench/memory-results.md).
+ */
+function lean(
+  value: PresentedCertificate,
+  decodeAgain: () => Result<PresentedCertificate>,
+): PresentedCertificate {
+  const decoded = (): PresentedCertificate => {
+    const again = decodeAgain();
+    // Decoding is deterministic: this cannot differ from the first time. Thrown, it would become a
+    // CERT_MALFORMED verdict (verified_certificates.ts), never an allow.
+    if (!again.ok) throw new Error(`certificate decoded differently: ${again.denial.reason}`);
+    return again.value;
+  };
+  return {
+    sha256: value.sha256,
+    cacheKey: value.cacheKey,
+    via: value.via,
+    chained: alreadyKept,
+    get der() {
+      return decoded().der;
+    },
+    get offered() {
+      return decoded().offered;
+    },
   };
 }
 

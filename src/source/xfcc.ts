@@ -2,9 +2,9 @@ import type { CheckInput } from "../check_input.js";
 import { type Denial, deny } from "../reasons.js";
 import { fail, ok, type Result } from "../result.js";
 import { type CertificateSource, MAX_OFFERED_CERTIFICATES } from "./certificate_source.js";
-import { DecodedValues } from "./decoded_values.js";
+import { type CacheLimits, DecodedValues } from "./decoded_values.js";
 import { pemFromPercentEncoded } from "./pem.js";
-import { type PresentedCertificate, presented } from "./presented_certificate.js";
+import { admitWhenChained, type PresentedCertificate, presented } from "./presented_certificate.js";
 import { envoyElement, type XfccElement } from "./xfcc_element.js";
 import { parseXfcc } from "./xfcc_header.js";
 
@@ -28,10 +28,10 @@ export class XfccCertificates implements CertificateSource {
 
   constructor(
     private readonly maxCertificateBytes: number,
-    maxEntries: number,
+    cache: CacheLimits,
     private readonly trustedPrincipals: ReadonlySet<string> = new Set(),
   ) {
-    this.decoded = new DecodedValues(maxEntries);
+    this.decoded = new DecodedValues(cache, admitWhenChained);
   }
 
   read(input: CheckInput): Result<PresentedCertificate> | undefined {

@@ -26,6 +26,7 @@ describe("the service configuration file", () => {
     expect(config.headers).toEqual({ prefix: "x-tpp-", reason: "x-authz-reason" });
     expect(config.qwac.acceptEseal).toBe(false);
     expect(config.cache.certificates).toBe(10_000);
+    expect(config.cache.maxBytes).toBe(64 * 1024 * 1024);
   });
 
   it("keeps absolute paths as they are", () => {
@@ -51,6 +52,7 @@ describe("the service configuration file", () => {
     ],
     ["an unknown log level", `${MINIMAL}log: { level: loud }\n`, "log.level", /Invalid option/],
     ["a zero cache", `${MINIMAL}cache: { certificates: 0 }\n`, "cache.certificates", />=1/],
+    ["a cache budget under 1 MiB", `${MINIMAL}cache: { maxBytes: 65536 }\n`, "cache.maxBytes", />=1048576/],
   ];
   for (const [name, text, key, problem] of bad) {
     it(`rejects ${name}, naming the file and the key`, () => {

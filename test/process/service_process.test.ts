@@ -9,6 +9,7 @@ import { ensureDemoPki } from "../../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { PROJECT_ROOT } from "../../src/project_root.js";
 import { checkRequest } from "../support/gatekeeper.js";
+import { hostileCertificates } from "../support/hostile_certificates.js";
 
 interface Running {
   readonly child: ChildProcess;
@@ -17,9 +18,13 @@ interface Running {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `src/main.ts` as its own process, as `npm start` would (through tsx instead of a build). */
-function startService(configFile: string): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "src/main.ts"), configFile], {
+/**
+ * Starts `src/main.ts` as its own process, as `npm start` would (through tsx instead of a build).
+ * `nodeArgs` go before the script (e.g. a heap limit).
+ */
+function startService(configFile: string, nodeArgs: readonly string[] = []): Running {
+  const args = [...nodeArgs, "--import", "tsx", join(PROJECT_ROOT, "src/main.ts"), configFile];
+  const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -170,4 +175,65 @@ describe("the service process", () => {
     expect(await service.exited).toBe(1);
     expect(service.stderr()).toContain(`config error: ${policy}: rules.0.roles.0`);
   });
+});
+
+describe("the service process under a flood of hostile certificates (issue 13, item 3)", () => {
+  const FLOOD = 30_000;
+  const IN_FLIGHT = 16;
+
+  it("survives 30,000 distinct self-signed certificates with 4.5 KB names on a 128 MB heap, then admits a good TPP", async () => {
+    const config = join(dir, "flood.yaml");
+    writeFileSync(
+      config,
+      [
+        "listen: { host: 127.0.0.1, port: 0 }",
+        "metrics: { enabled: false }",
+        "revocation: { enabled: false }",
+        "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
+        `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
+      ].join("\n"),
+    );
+    // Before the fix this heap was exhausted after ~8-10k such certificates (JavaScript heap out of memory).
+    const service = startService(config, ["--max-old-space-size=128"]);
+    running.push(service);
+    const port = await waitFor(
+      () => service.lines.find((line) => line.msg === "ext_authz listening")?.port as number | undefined,
+      "the listening line",
+    );
+    const authz = client<{ Check: Unary<unknown, { status: { code: number } }> }>(
+      "envoy.service.auth.v3.Authorization",
+      port,
+    );
+    // An RPC error fails the test with the service's stderr, where a crash says "heap out of memory".
+    const check = (certPem: string) =>
+      new Promise<number>((resolve, reject) =>
+        authz.Check(checkRequest({ path: "/v1/accounts", certPem }), (error, value) =>
+          error === null
+            ? resolve(value.status.code)
+            : reject(new Error(`${error.message}; service stderr: ${service.stderr().slice(-400)}`)),
+        ),
+      );
+
+    const hostile = hostileCertificates(4500);
+    expect(encodeURIComponent(hostile.pem(0)).length).toBeGreaterThan(13_000);
+    let next = 0;
+    let denied = 0;
+    const worker = async () => {
+      while (next < FLOOD) {
+        const code = await check(hostile.pem(next++));
+        if (code !== 0) denied++;
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    expect(denied).toBe(FLOOD);
+    expect(service.child.exitCode).toBeNull();
+
+    expect(await check(readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8"))).toBe(0);
+    const untrusted = service.lines.find((line) => line.reason === "CERT_UNTRUSTED");
+    // The cached denial is compact: the reason and a short detail without the certificate's names.
+    expect(JSON.stringify(untrusted)).not.toContain("hostile-unit-");
+    (authz as unknown as grpc.Client).close();
+    service.child.kill("SIGTERM");
+    expect(await service.exited).toBe(0);
+  }, 300_000);
 });

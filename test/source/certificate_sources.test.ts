@@ -124,12 +124,22 @@ describe("the order of sources", () => {
 });
 
 describe("the warm path", () => {
-  it("answers a repeated header from memory: the very same decoded object", () => {
+  it("answers a repeated header from memory once the certificate chained: the very same decoded object", () => {
     const forwarding = forwardingOf({ forwarding: { sources: ["xfcc"], trustedHops: GATEWAY } });
     const headers = { "x-forwarded-client-cert": xfccElement({ cert: pki.tpps["tpp-ai"].pem }) };
     const first = forwarding.sources.read(input({ headers }), NOW);
+    const unverified = forwarding.sources.read(input({ headers }), NOW);
+    if (!first?.ok || !unverified?.ok) throw new Error("expected a decoded certificate");
+    // Not kept before the verdict cache says it chained: a flood of untrusted certificates stays out.
+    expect(unverified.value).not.toBe(first.value);
+    unverified.value.chained();
     const second = forwarding.sources.read(input({ headers }), NOW);
-    expect(first?.ok && second?.ok).toBe(true);
-    if (first?.ok && second?.ok) expect(second.value).toBe(first.value);
+    const third = forwarding.sources.read(input({ headers }), NOW);
+    if (!second?.ok || !third?.ok) throw new Error("expected a decoded certificate");
+    expect(third.value).toBe(second.value);
+    expect(second.value.sha256).toBe(first.value.sha256);
+    // The kept form has no DER of its own; asked for it (a verdict that left its cache), it decodes again.
+    expect(second.value.der.equals(first.value.der)).toBe(true);
+    expect(second.value.offered).toEqual(first.value.offered);
   });
 });
