@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { AuthorizationServer } from "./envoy/server.js";
 import { Gatekeeper } from "./gatekeeper.js";
@@ -5,10 +7,11 @@ import { HttpAuthorizationServer } from "./http/http_server.js";
 import { createLogger, type Logger } from "./log.js";
 import { AuditLog } from "./ops/audit_log.js";
 import { ExpiryWatch } from "./ops/expiry_watch.js";
-import { GatekeeperMetrics } from "./ops/metrics.js";
+import { type BuildInfo, GatekeeperMetrics } from "./ops/metrics.js";
 import { OpsServer } from "./ops/ops_server.js";
 import { Reloader } from "./ops/reloader.js";
 import { warmUpAndLog } from "./ops/warm_up.js";
+import { PROJECT_ROOT } from "./project_root.js";
 import type { RevocationDeps } from "./revocation/checker.js";
 import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
 
@@ -41,7 +44,7 @@ export interface RunningService {
 /** Wires config -> snapshot -> gatekeeper -> servers. main.ts adds argv and signals; tests call this directly. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const now = options.now ?? (() => new Date());
-  const metrics = new GatekeeperMetrics({ processMetrics: true });
+  const metrics = new GatekeeperMetrics({ processMetrics: true, build: buildInfo() });
   let logger: Logger | undefined;
   const deps = {
     now,
@@ -63,7 +66,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     maxCertificates: config.metrics.maxTppSeries,
     warn: (warning) =>
       log.warn({ ...warning }, `TPP certificate expires within ${warning.thresholdDays} days`),
-    gauge: (tppId, sha256, seconds) => metrics.tppExpiry.labels(tppId, sha256).set(seconds),
+    gauge: (tppId, sha256, notAfterSeconds) => metrics.tppExpiry.labels(tppId, sha256).set(notAfterSeconds),
     forget: (tppId, sha256, lastOfTpp) => metrics.forgetTpp(tppId, sha256, lastOfTpp),
   });
   const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file, log);
@@ -89,10 +92,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   // Before any port listens: no Check and no readiness probe meets a cold process (issue 14).
   await warmUpAndLog(options.revocationDeps?.fetch ?? globalThis.fetch, log);
-  const grpcServer = new AuthorizationServer({ gatekeeper, logger: log });
+  metrics.setMode(config.mode === "dry-run", config.revocation.enabled);
+  const serverLog = countingInternalErrors(log, metrics);
+  const grpcServer = new AuthorizationServer({ gatekeeper, logger: serverLog });
   const grpcPort = await grpcServer.listen(config.listen.host, config.listen.port);
   const httpServer = config.http.enabled
-    ? new HttpAuthorizationServer({ gatekeeper, logger: log })
+    ? new HttpAuthorizationServer({ gatekeeper, logger: serverLog })
     : undefined;
   const httpPort = await httpServer
     ?.listen(config.http.host, config.http.port)
@@ -139,16 +144,37 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
 }
 
-function updateTrustExpiry(metrics: GatekeeperMetrics, snapshot: LoadedSnapshot, now: Date): void {
+/** The package version, and the revision the image was built from (GATEKEEPER_REVISION, set by the build). */
+function buildInfo(): BuildInfo {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version?: unknown };
+  return {
+    version: typeof pkg.version === "string" ? pkg.version : "unknown",
+    revision: process.env.GATEKEEPER_REVISION ?? "unknown",
+  };
+}
+
+/**
+ * The servers log a Check that failed with a bug at error level (and answer INTERNAL / 500); a child
+ * logger whose `error` also counts it gives gatekeeper_internal_errors_total without touching them.
+ */
+function countingInternalErrors(log: Logger, metrics: GatekeeperMetrics): Logger {
+  const child = log.child({});
+  const error = child.error.bind(child);
+  child.error = ((...args: Parameters<Logger["error"]>) => {
+    metrics.internalError();
+    error(...args);
+  }) as Logger["error"];
+  return child;
+}
+
+function updateTrustExpiry(metrics: GatekeeperMetrics, snapshot: LoadedSnapshot, _now: Date): void {
   metrics.trustExpiry.reset();
   for (const [kind, certs] of [
     ["anchor", snapshot.trust.anchors],
     ["intermediate", snapshot.trust.intermediates],
   ] as const) {
     for (const cert of certs) {
-      metrics.trustExpiry
-        .labels(kind, cert.subject)
-        .set(Math.round((cert.notAfter.getTime() - now.getTime()) / 1000));
+      metrics.trustExpiry.labels(kind, cert.subject).set(Math.floor(cert.notAfter.getTime() / 1000));
     }
   }
 }

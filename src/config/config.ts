@@ -105,17 +105,25 @@ export const configSchema = z.strictObject({
 export type Config = Readonly<z.infer<typeof configSchema>> & { readonly file: string };
 
 /** Reads and validates the YAML config; relative paths are resolved against the config file's folder. */
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, env: PortEnvironment = process.env): Config {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     throw new ConfigError(file, "", `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, env);
 }
 
-export function parseConfig(text: string, file: string): Config {
+/** Environment variables that override the listen ports (like OPA-Envoy's `--addr`); main.ts maps flags here. */
+export const PORT_OVERRIDES = {
+  GATEKEEPER_LISTEN_PORT: ["listen", "port"],
+  GATEKEEPER_METRICS_PORT: ["metrics", "port"],
+  GATEKEEPER_HTTP_PORT: ["http", "port"],
+} as const;
+export type PortEnvironment = Readonly<Partial<Record<string, string>>>;
+
+export function parseConfig(text: string, file: string, env: PortEnvironment = {}): Config {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const yamlError = document.errors[0];
   if (yamlError !== undefined) {
@@ -126,9 +134,43 @@ export function parseConfig(text: string, file: string): Config {
       `YAML ${line === undefined ? "" : `line ${line}: `}${yamlError.message.split("\n")[0]}`,
     );
   }
-  const parsed = configSchema.safeParse(document.toJS() ?? {});
+  const raw = withPortOverrides(document.toJS() ?? {}, file, env);
+  const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw configErrorFromZod(file, parsed.error);
+  checkPortClashes(parsed.data, file);
   return Object.freeze({ ...resolvePaths(parsed.data, dirname(file)), file });
+}
+
+/** Applies GATEKEEPER_*_PORT before validation, so an override is checked like the file's own value. */
+function withPortOverrides(raw: unknown, file: string, env: PortEnvironment): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  let result = raw as Record<string, unknown>;
+  for (const [variable, [section, key]] of Object.entries(PORT_OVERRIDES)) {
+    const value = env[variable];
+    if (value === undefined || value === "") continue;
+    const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+    if (!(port <= 65535))
+      throw new ConfigError(file, `${section}.${key}`, `${variable}=${value} is not a port (0-65535)`);
+    const current = result[section];
+    const base = typeof current === "object" && current !== null ? (current as Record<string, unknown>) : {};
+    result = { ...result, [section]: { ...base, [key]: port } };
+  }
+  return result;
+}
+
+/**
+ * Two listeners on one port fail at bind time with EADDRINUSE, after the first one is already up: caught
+ * here instead, as a validation error naming both keys. Port 0 (an ephemeral port) never clashes.
+ */
+function checkPortClashes(config: z.infer<typeof configSchema>, file: string): void {
+  const listeners: [string, number][] = [["listen.port", config.listen.port]];
+  if (config.metrics.enabled) listeners.push(["metrics.port", config.metrics.port]);
+  if (config.http.enabled) listeners.push(["http.port", config.http.port]);
+  for (const [i, [key, port]] of listeners.entries()) {
+    const earlier = listeners.slice(0, i).find(([, other]) => other === port && port !== 0);
+    if (earlier !== undefined)
+      throw new ConfigError(file, key, `port ${port} is already used by ${earlier[0]}`);
+  }
 }
 
 function resolvePaths(config: z.infer<typeof configSchema>, base: string): z.infer<typeof configSchema> {

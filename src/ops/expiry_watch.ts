@@ -26,7 +26,8 @@ export interface ExpiryWatchOptions {
   /** How many recently seen certificates are watched (and exported as metric series). */
   readonly maxCertificates: number;
   readonly warn: (warning: ExpiryWarning) => void;
-  readonly gauge: (tppId: string, certSha256: string, secondsLeft: number) => void;
+  /** notAfter as Unix seconds: a fact, set once per certificate (alerts subtract `time()`). */
+  readonly gauge: (tppId: string, certSha256: string, notAfterSeconds: number) => void;
   /** `lastOfTpp`: no other certificate of this TPP is watched any more (its per-TPP series can go). */
   readonly forget: (tppId: string, certSha256: string, lastOfTpp: boolean) => void;
 }
@@ -64,6 +65,7 @@ export class ExpiryWatch {
     };
     this.watched.set(identity.certSha256, entry);
     this.perTpp.set(entry.tppId, (this.perTpp.get(entry.tppId) ?? 0) + 1);
+    this.options.gauge(entry.tppId, entry.certSha256, Math.floor(entry.notAfterMs / 1000));
     this.evaluate(entry, nowMs);
   }
 
@@ -73,7 +75,6 @@ export class ExpiryWatch {
 
   private evaluate(entry: Watched, nowMs: number): void {
     const msLeft = entry.notAfterMs - nowMs;
-    this.options.gauge(entry.tppId, entry.certSha256, Math.round(msLeft / 1000));
     const crossed = EXPIRY_THRESHOLDS_DAYS.filter(
       (days) => msLeft <= days * DAY_MS && days < entry.warnedDays,
     );

@@ -4,6 +4,11 @@ import { DENY_REASONS, type DenyReason } from "../reasons.js";
 import type { RevocationEvent } from "../revocation/events.js";
 import { Tally, type TallySlot } from "./tally.js";
 
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+}
+
 type Verdict = "allow" | "deny" | "dry-run";
 type RevocationCacheResult = Extract<RevocationEvent, { type: "cache" }>["result"];
 
@@ -17,7 +22,7 @@ export class GatekeeperMetrics {
   readonly registry = new Registry();
   private readonly decisions = new Tally({
     name: "gatekeeper_decisions_total",
-    help: "Check decisions by decision and reason (reason is empty on allow).",
+    help: "Check decisions by decision and reason (allows carry no reason label).",
     labelNames: ["decision", "reason"],
     registers: [this.registry],
   });
@@ -71,22 +76,50 @@ export class GatekeeperMetrics {
     labelNames: ["kind"] as const,
     registers: [this.registry],
   });
+  /**
+   * notAfter as Unix time, like cert-manager's and the blackbox exporter's expiry gauges: the value is a
+   * fact about the certificate, so it is set once when the certificate is first seen and alerts compute
+   * `... - time()` themselves (no countdown refreshed by a timer).
+   */
   readonly tppExpiry = new Gauge({
-    name: "gatekeeper_tpp_certificate_expiry_seconds",
-    help: "Seconds until notAfter of recently seen TPP certificates (bounded set).",
+    name: "gatekeeper_certificate_expiry_timestamp_seconds",
+    help: "notAfter (Unix time) of recently seen TPP certificates (bounded set).",
     labelNames: ["tpp_id", "cert_sha256"] as const,
     registers: [this.registry],
   });
   readonly trustExpiry = new Gauge({
-    name: "gatekeeper_trust_anchor_expiry_seconds",
-    help: "Seconds until notAfter of each configured trust anchor and intermediate.",
+    name: "gatekeeper_trust_anchor_expiry_timestamp_seconds",
+    help: "notAfter (Unix time) of each configured trust anchor and intermediate.",
     labelNames: ["kind", "subject"] as const,
+    registers: [this.registry],
+  });
+  /** 1 for the mode the service runs in, 0 for the others: dry-run and revocation off are visible. */
+  readonly mode = new Gauge({
+    name: "gatekeeper_mode",
+    help: "The running mode: enforce or dry-run, and revocation-on or revocation-off (1 = active).",
+    labelNames: ["mode"] as const,
+    registers: [this.registry],
+  });
+  private readonly buildInfo = new Gauge({
+    name: "gatekeeper_build_info",
+    help: "Always 1; the labels say which build runs.",
+    labelNames: ["version", "revision"] as const,
+    registers: [this.registry],
+  });
+  private readonly internalErrors = new Counter({
+    name: "gatekeeper_internal_errors_total",
+    help: "Checks answered with an internal error (a bug: gRPC INTERNAL / HTTP 500, denied by the proxy).",
     registers: [this.registry],
   });
   private readonly reloads = new Counter({
     name: "gatekeeper_config_reloads_total",
     help: "Configuration reloads by result.",
     labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  private readonly lastReloadSuccessful = new Gauge({
+    name: "gatekeeper_config_last_reload_successful",
+    help: "1 if the last configuration load or reload succeeded, 0 while the last attempt was rejected.",
     registers: [this.registry],
   });
   private readonly lastReload = new Gauge({
@@ -102,11 +135,14 @@ export class GatekeeperMetrics {
   });
   /** Slots per TPP id; an entry goes when the TPP leaves the bounded recently-seen set (forgetTpp). */
   private readonly tppSlots = new Map<string, Record<Verdict, TallySlot>>();
-  private readonly allows = this.decisions.slot({ decision: "allow", reason: "" });
+  /** No `reason=""` on allows (an empty label is the same as no label in PromQL and only confuses). */
+  private readonly allows = this.decisions.slot({ decision: "allow" });
   private readonly byReason = slots((reason) => this.decisions.slot({ decision: "deny", reason }));
   private readonly dryRunByReason = slots((reason) => this.decisions.slot({ decision: "dry-run", reason }));
 
-  constructor(options: { readonly processMetrics: boolean }) {
+  constructor(options: { readonly processMetrics: boolean; readonly build?: BuildInfo }) {
+    const build = options.build ?? { version: "unknown", revision: "unknown" };
+    this.buildInfo.labels(build.version, build.revision).set(1);
     if (options.processMetrics)
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
   }
@@ -172,8 +208,21 @@ export class GatekeeperMetrics {
     }
   }
 
+  /** A Check that ended in an internal error (see the servers' "check failed" line). */
+  internalError(): void {
+    this.internalErrors.inc();
+  }
+
+  setMode(dryRun: boolean, revocation: boolean): void {
+    this.mode.labels("enforce").set(dryRun ? 0 : 1);
+    this.mode.labels("dry-run").set(dryRun ? 1 : 0);
+    this.mode.labels("revocation-on").set(revocation ? 1 : 0);
+    this.mode.labels("revocation-off").set(revocation ? 0 : 1);
+  }
+
   reload(result: "success" | "failure", at: Date): void {
     this.reloads.labels(result).inc();
+    this.lastReloadSuccessful.set(result === "success" ? 1 : 0);
     if (result === "success") this.lastReload.set(at.getTime() / 1000);
   }
 }

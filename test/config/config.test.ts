@@ -86,3 +86,36 @@ describe("the service configuration file", () => {
     expect(loadConfig(file).policy).toBe(join(dir, "policy.yaml"));
   });
 });
+
+describe("listen ports: clashes and overrides", () => {
+  it("refuses metrics.port or http.port equal to listen.port as a validation error naming the keys", () => {
+    const metrics = errorOf(`${MINIMAL}listen: { port: 9191 }\nmetrics: { port: 9191 }\n`);
+    expect(metrics.key).toBe("metrics.port");
+    expect(metrics.message).toBe(
+      "/etc/gk/config.yaml: metrics.port: port 9191 is already used by listen.port",
+    );
+    const http = errorOf(`${MINIMAL}http: { enabled: true, port: 9464 }\n`);
+    expect(http.key).toBe("http.port");
+    expect(http.problem).toContain("metrics.port");
+    // Off listeners and ephemeral ports do not clash.
+    expect(() =>
+      parseConfig(`${MINIMAL}metrics: { enabled: false, port: 9191 }\n`, "/etc/gk/c.yaml"),
+    ).not.toThrow();
+    expect(() =>
+      parseConfig(`${MINIMAL}listen: { port: 0 }\nmetrics: { port: 0 }\n`, "/etc/gk/c.yaml"),
+    ).not.toThrow();
+  });
+
+  it("takes GATEKEEPER_LISTEN_PORT / GATEKEEPER_METRICS_PORT over the file, validated like it", () => {
+    const env = { GATEKEEPER_LISTEN_PORT: "19191", GATEKEEPER_METRICS_PORT: "19464" };
+    const config = parseConfig(`${MINIMAL}listen: { host: 0.0.0.0, port: 9191 }\n`, "/etc/gk/c.yaml", env);
+    expect(config.listen).toEqual({ host: "0.0.0.0", port: 19191 });
+    expect(config.metrics.port).toBe(19464);
+    expect(() => parseConfig(MINIMAL, "/etc/gk/c.yaml", { GATEKEEPER_LISTEN_PORT: "91a" })).toThrow(
+      "/etc/gk/c.yaml: listen.port: GATEKEEPER_LISTEN_PORT=91a is not a port (0-65535)",
+    );
+    expect(() => parseConfig(MINIMAL, "/etc/gk/c.yaml", { GATEKEEPER_METRICS_PORT: "9191" })).toThrow(
+      "metrics.port: port 9191 is already used by listen.port",
+    );
+  });
+});

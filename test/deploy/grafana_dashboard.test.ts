@@ -10,8 +10,9 @@ const COUNTERS_AND_GAUGES = [
   "gatekeeper_revocation_requests_total",
   "gatekeeper_revocation_answers_total",
   "gatekeeper_revocation_cache_total",
-  "gatekeeper_tpp_certificate_expiry_seconds",
-  "gatekeeper_trust_anchor_expiry_seconds",
+  "gatekeeper_certificate_expiry_timestamp_seconds",
+  "gatekeeper_trust_anchor_expiry_timestamp_seconds",
+  "gatekeeper_build_info",
   "gatekeeper_config_reloads_total",
   "gatekeeper_config_last_reload_success_timestamp_seconds",
   "gatekeeper_tpp_decisions_total",
@@ -37,16 +38,43 @@ describe("the PromQL metric-name reader of these tests", () => {
 });
 
 describe("deploy/grafana/dashboards/psd2-gatekeeper.json", () => {
-  it("is a dashboard with a stable uid and panels that query the provisioned data source", () => {
+  it("imports into an existing Grafana: panels query the ${DS} data source variable (__inputs on import)", () => {
     expect(dashboard.uid).toBe("psd2-gatekeeper");
     expect(panels.length).toBeGreaterThan(0);
+    const input = tree(list(dashboard.__inputs, "__inputs")[0], "__inputs[0]");
+    expect(input).toMatchObject({ name: "DS", type: "datasource", pluginId: "prometheus" });
+    const variables = list(at(dashboard, "templating", "list"), "templating.list");
+    const named = (name: string) => variables.find((v) => at(v, "name") === name);
+    expect(at(named("DS"), "type")).toBe("datasource");
+    for (const name of ["job", "instance"]) expect(at(named(name), "type"), name).toBe("query");
+    for (const panel of panels)
+      expect(at(panel, "datasource", "uid"), String(at(panel, "title"))).toBe("${DS}");
+    // No panel or variable names the compose stack's provisioned uid: that is what broke imports elsewhere.
     const uid = at(
       readYaml("deploy/grafana/provisioning/datasources/prometheus.yml"),
       "datasources",
       0,
       "uid",
     );
-    for (const panel of panels) expect(at(panel, "datasource", "uid"), String(at(panel, "title"))).toBe(uid);
+    expect(readText("deploy/grafana/dashboards/psd2-gatekeeper.json")).not.toContain(
+      `"uid": "${String(uid)}"`,
+    );
+  });
+
+  it("filters by $job and $instance and uses $__rate_interval, never a fixed rate window", () => {
+    for (const expr of exprs) {
+      for (const name of promqlMetricNames(expr)) {
+        expect(expr, name).toMatch(new RegExp(`${name}\\{job=~"\\$job", instance=~"\\$instance"`));
+      }
+      expect(expr).not.toMatch(/\[\d+[smh]\]/);
+    }
+    expect(exprs.join("\n")).toContain("[$__rate_interval]");
+  });
+
+  it("gives the day panels a unit of days", () => {
+    const dayPanels = panels.filter((panel) => String(at(panel, "title")).startsWith("Days to"));
+    expect(dayPanels.length).toBe(2);
+    for (const panel of dayPanels) expect(at(panel, "fieldConfig", "defaults", "unit")).toBe("d");
   });
 
   it("queries only metrics the gatekeeper exports", () => {
@@ -59,11 +87,13 @@ describe("deploy/grafana/dashboards/psd2-gatekeeper.json", () => {
 
   it("shows decisions by reason, latency, OCSP health and days to QWAC expiry", () => {
     const all = exprs.join("\n");
-    expect(all).toMatch(/sum by \(reason\) \(rate\(gatekeeper_decisions_total\{decision="deny"\}/);
+    expect(all).toMatch(/sum by \(reason\) \(rate\(gatekeeper_decisions_total\{[^}]*decision="deny"\}/);
     expect(all).toContain("gatekeeper_check_duration_seconds_bucket");
     expect(all).toContain("gatekeeper_revocation_requests_total");
     expect(all).toContain("gatekeeper_revocation_answers_total");
-    expect(all).toMatch(/gatekeeper_tpp_certificate_expiry_seconds\) \/ 86400/);
+    expect(all).toMatch(
+      /\(min by \(tpp_id\) \(gatekeeper_certificate_expiry_timestamp_seconds\{[^}]*\}\) - time\(\)\) \/ 86400/,
+    );
   });
 
   it("lays out panels without overlaps", () => {

@@ -97,7 +97,7 @@ describe("metrics on the ops port", () => {
     await client.check(checkRequest({ path: "/v1/accounts" }));
     const { status, body } = await scrape(service);
     expect(status).toBe(200);
-    expect(body).toContain('gatekeeper_decisions_total{decision="allow",reason=""} 2');
+    expect(body).toContain('gatekeeper_decisions_total{decision="allow"} 2');
     expect(body).toContain('gatekeeper_decisions_total{decision="deny",reason="ROLE_NOT_ALLOWED"} 1');
     expect(body).toContain('gatekeeper_decisions_total{decision="deny",reason="CERT_MISSING"} 1');
     expect(body).toContain("gatekeeper_certificate_cache_hits_total 1");
@@ -105,12 +105,15 @@ describe("metrics on the ops port", () => {
     expect(body).toContain("gatekeeper_certificate_cache_entries 2");
     expect(body).toContain('gatekeeper_tpp_decisions_total{tpp_id="PSDFR-ACPR-10001",decision="allow"} 2');
     expect(body).toMatch(
-      /gatekeeper_tpp_certificate_expiry_seconds\{tpp_id="PSDFR-ACPR-10001",cert_sha256="[0-9a-f]{64}"\} \d+/,
+      /gatekeeper_certificate_expiry_timestamp_seconds\{tpp_id="PSDFR-ACPR-10001",cert_sha256="[0-9a-f]{64}"\} \d{10}\n/,
     );
     expect(body).toMatch(
-      /gatekeeper_trust_anchor_expiry_seconds\{kind="anchor",subject="CN=Demo QTSP Root CA[^"]*"\} \d+/,
+      /gatekeeper_trust_anchor_expiry_timestamp_seconds\{kind="anchor",subject="CN=Demo QTSP Root CA[^"]*"\} \d{10}\n/,
     );
     expect(body).toContain('gatekeeper_config_reloads_total{result="success"} 1');
+    expect(body).toContain("gatekeeper_config_last_reload_successful 1");
+    expect(body).toContain('gatekeeper_mode{mode="enforce"} 1');
+    expect(body).toMatch(/gatekeeper_build_info\{version="\d+\.\d+\.\d+",revision="[^"]+"\} 1/);
     expect(body).toMatch(/gatekeeper_check_duration_seconds_count 4/);
     expect(body).toContain("nodejs_eventloop_lag_seconds");
     expect(body).toContain("process_resident_memory_bytes");
