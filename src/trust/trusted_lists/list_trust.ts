@@ -1,0 +1,53 @@
+import type { X509Certificate } from "@peculiar/x509";
+import { fail, type Result } from "../../result.js";
+import { type ChainOptions, type ChainResult, type TrustStore, verifyChain } from "../chain.js";
+import { trustStoreFromCertificates } from "../trust_store.js";
+import { qualificationDenial } from "./denial.js";
+import { qualifyForWebsiteAuthentication } from "./qualification.js";
+import type { TrustedListsView } from "./store.js";
+
+/** What the certificate cache needs from list-based trust: a chain verdict and when it goes stale. */
+export interface ChainVerifier {
+  /** Changes whenever the lists change: a cached verdict from another generation is not used. */
+  readonly generation: number;
+  verify(leaf: X509Certificate, anchors: TrustStore, options: ChainOptions): Promise<Result<ChainResult>>;
+}
+
+/**
+ * Trust from the EU lists (ETSI TS 119 615): the leaf must be issued by a listed service that is granted for
+ * website authentication at its notBefore and now, and its chain must verify by signature up to that
+ * service's certificate. A CA on no list may still chain to `trust.anchors` (private and test PKIs); a CA
+ * the lists name but do not qualify never falls back to the anchors: the list has the last word.
+ */
+export class ListTrust implements ChainVerifier {
+  private seen: TrustedListsView | undefined;
+  private counter = 0;
+
+  constructor(private readonly views: { readonly view: TrustedListsView }) {}
+
+  get generation(): number {
+    const view = this.views.view;
+    if (view !== this.seen) {
+      this.seen = view;
+      this.counter += 1;
+    }
+    return this.counter;
+  }
+
+  async verify(
+    leaf: X509Certificate,
+    anchors: TrustStore,
+    options: ChainOptions,
+  ): Promise<Result<ChainResult>> {
+    const q = await qualifyForWebsiteAuthentication(this.views.view.index, leaf, options.now);
+    if (q.listed && q.qualified) {
+      return verifyChain(leaf, trustStoreFromCertificates([q.serviceCertificate], []), options);
+    }
+    const refused = qualificationDenial(q, leaf.subject);
+    if (!q.listed && anchors.anchors.length > 0) {
+      const chain = await verifyChain(leaf, anchors, options);
+      if (chain.ok) return chain;
+    }
+    return refused === undefined ? verifyChain(leaf, anchors, options) : fail(refused);
+  }
+}
