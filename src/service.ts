@@ -1,4 +1,5 @@
 import type { DestinationStream } from "pino";
+import { loadConfig } from "./config/config.js";
 import { AuthorizationServer } from "./envoy/server.js";
 import { Gatekeeper } from "./gatekeeper.js";
 import { HttpAuthorizationServer } from "./http/http_server.js";
@@ -10,6 +11,7 @@ import { OpsServer } from "./ops/ops_server.js";
 import { Reloader } from "./ops/reloader.js";
 import type { RevocationDeps } from "./revocation/checker.js";
 import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
+import { startTrustedLists, type TrustedListsRuntime } from "./trust/trusted_lists/runtime.js";
 
 export interface ServiceOptions {
   readonly configFile: string;
@@ -54,7 +56,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
     },
   };
-  const initial = loadSnapshot(options.configFile, deps);
+  const lists = await trustedListsOf(options.configFile, now, () => logger);
+  // The reloader gets the same deps: a reload keeps list-based trust.
+  const snapshotDeps = lists ? { ...deps, chainVerifier: lists.verifier } : deps;
+  const initial = loadSnapshot(options.configFile, snapshotDeps);
   const config = initial.config;
   logger = createLogger(config.log.level, options.logDestination);
   const log = logger;
@@ -69,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
   const reloader = new Reloader({
     configFile: options.configFile,
-    deps,
+    deps: snapshotDeps,
     gatekeeper,
     initial,
     logger: log,
@@ -99,7 +104,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
   let draining = false;
   const ops = config.metrics.enabled
-    ? new OpsServer({ registry: metrics.registry, ready: () => !draining })
+    ? new OpsServer({
+        registry: metrics.registry,
+        ready: () => !draining && (lists?.store.view.ready ?? true),
+      })
     : undefined;
   const opsPort = ops === undefined ? undefined : await ops.listen(config.metrics.host, config.metrics.port);
   if (options.watchFiles ?? true) reloader.watch();
@@ -126,6 +134,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stop: async () => {
       draining = true;
       clearInterval(sweep);
+      lists?.stop();
       reloader.close();
       const graceMs = reloader.snapshot.config.shutdown.graceSeconds * 1000;
       await Promise.all([grpcServer.stop(graceMs), httpServer?.stop(graceMs)]);
@@ -134,6 +143,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       audit?.close();
     },
   };
+}
+
+/** `trust.trustedLists` is read once at start; a reload keeps the running lists (docs/trusted-lists.md). */
+async function trustedListsOf(
+  configFile: string,
+  now: () => Date,
+  logger: () => Logger | undefined,
+): Promise<TrustedListsRuntime | undefined> {
+  const config = loadConfig(configFile).trust.trustedLists;
+  if (config === undefined) return undefined;
+  return startTrustedLists(configFile, config, {
+    now,
+    log: {
+      info: (o, m) => logger()?.info(o, m),
+      warn: (o, m) => logger()?.warn(o, m),
+    },
+  });
 }
 
 function updateTrustExpiry(metrics: GatekeeperMetrics, snapshot: LoadedSnapshot, now: Date): void {
