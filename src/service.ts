@@ -11,6 +11,7 @@ import { OpsServer } from "./ops/ops_server.js";
 import { Reloader } from "./ops/reloader.js";
 import type { RevocationDeps } from "./revocation/checker.js";
 import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
+import { registerTrustedListMetrics } from "./trust/trusted_lists/metrics.js";
 import { startTrustedLists, type TrustedListsRuntime } from "./trust/trusted_lists/runtime.js";
 
 export interface ServiceOptions {
@@ -90,6 +91,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   );
   metrics.reload("success", now());
   updateTrustExpiry(metrics, initial, now());
+  if (lists) registerTrustedListMetrics(metrics.registry, lists.store);
 
   const grpcServer = new AuthorizationServer({ gatekeeper, logger: log });
   const grpcPort = await grpcServer.listen(config.listen.host, config.listen.port);

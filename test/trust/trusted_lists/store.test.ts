@@ -1,11 +1,15 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/config.js";
 import { ConfigError } from "../../../src/config/config_error.js";
 import { type IssuedCertificate, issueCertificate } from "../../../src/pki/factory.js";
+import { PROJECT_ROOT } from "../../../src/project_root.js";
 import { trustedListsConfigSchema } from "../../../src/trust/trusted_lists/config.js";
+import { registerTrustedListMetrics } from "../../../src/trust/trusted_lists/metrics.js";
 import { qualifyForWebsiteAuthentication } from "../../../src/trust/trusted_lists/qualification.js";
 import { TrustedListStore } from "../../../src/trust/trusted_lists/store.js";
 import { ASI, STATUS, signedTsl } from "./tl_builder.js";
@@ -168,6 +172,43 @@ describe("the trusted list store", () => {
     expect(await qualifyForWebsiteAuthentication(s.view.index, tpp.cert, clock)).toEqual({ listed: false });
     clock = d("2025-03-01");
   });
+});
+
+describe("trusted list metrics", () => {
+  it("expose per territory the sequence, NextUpdate, usability and failures by kind, read from the current view", async () => {
+    const s = store();
+    await s.refresh();
+    const registry = new Registry();
+    registerTrustedListMetrics(registry, s);
+    const text = await registry.metrics();
+    expect(text).toContain('gatekeeper_trusted_list_sequence{territory="AA"} 5');
+    expect(text).toContain('gatekeeper_trusted_list_sequence{territory="EU"} 400');
+    expect(text).toContain(
+      `gatekeeper_trusted_list_next_update_timestamp_seconds{territory="AA"} ${d("2025-07-01").getTime() / 1000}`,
+    );
+    expect(text).toContain('gatekeeper_trusted_list_usable{territory="BB"} 0');
+    expect(text).toContain('gatekeeper_trusted_list_failures{territory="BB",kind="SIGNER_NOT_ANNOUNCED"} 1');
+    expect(text).toMatch(/gatekeeper_lotl_signers_digest \d+/);
+  });
+});
+
+describe("the shipped trusted-list alert rules", () => {
+  const promtool = spawnSync("promtool", ["--version"]).status === 0;
+  it.skipIf(!promtool && process.env.CI === undefined)(
+    "pass promtool check and fire as their unit tests say",
+    () => {
+      const cwd = join(PROJECT_ROOT, "deploy", "prometheus");
+      expect(
+        execFileSync("promtool", ["check", "rules", "trusted-lists-alerts.yml"], { cwd, encoding: "utf8" }),
+      ).toMatch(/SUCCESS: 4 rules/);
+      const result = spawnSync("promtool", ["test", "rules", "trusted-lists-alerts.test.yml"], {
+        cwd,
+        encoding: "utf8",
+      });
+      expect(result.stdout + result.stderr).toContain("SUCCESS");
+      expect(result.status).toBe(0);
+    },
+  );
 });
 
 describe("trust.trustedLists configuration", () => {
