@@ -1,5 +1,5 @@
 import { createHash, webcrypto } from "node:crypto";
-import type { X509Certificate } from "@peculiar/x509";
+import { X509Certificate } from "@peculiar/x509";
 import { Application, SignedXml } from "xmldsigjs";
 import { TrustedListError } from "./errors.js";
 import { NS_DS, NS_TSL, NS_XADES } from "./namespaces.js";
@@ -66,6 +66,24 @@ export async function verifyListSignature(
   const signingTime = checkSignedProperties(signature, signer, source);
   await checkMaths(doc, signature, signer, source);
   return { signer, signingTime };
+}
+
+/**
+ * The certificate a list's KeyInfo carries, for offline tools that check the signature maths before they
+ * know who should have signed; never a trust decision (verifyListSignature takes the announced set).
+ */
+export function embeddedSigner(doc: XmlDocument): X509Certificate | undefined {
+  const signature = doc.getElementsByTagNameNS(NS_DS, "Signature")[0];
+  const keyInfo = signature ? child(signature, NS_DS, "KeyInfo") : undefined;
+  const cert = keyInfo
+    ? children(keyInfo, NS_DS, "X509Data").flatMap((d) => children(d, NS_DS, "X509Certificate"))[0]
+    : undefined;
+  if (cert === undefined) return undefined;
+  try {
+    return new X509Certificate(Buffer.from((cert.textContent ?? "").replace(/\s+/g, ""), "base64"));
+  } catch {
+    return undefined;
+  }
 }
 
 function profile(source: string, problem: string): TrustedListError {
