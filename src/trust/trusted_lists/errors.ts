@@ -19,6 +19,7 @@ export type TrustedListErrorCode =
   | "CONTENT_IN_SIGNATURE"
   | "MALFORMED_CONTENT"
   | "PIVOT_CHAIN_BROKEN"
+  | "SEQUENCE_ROLLBACK"
   | "FETCH_FAILED";
 
 export class TrustedListError extends Error {

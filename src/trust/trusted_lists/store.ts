@@ -143,7 +143,10 @@ export class TrustedListStore {
         return bytes;
       };
       for (const outcome of await loadMemberStateLists(lotl, fetchList, wanted, this.config.maxListBytes)) {
-        if (outcome.ok) {
+        const rollback = outcome.ok ? this.rollback(outcome.territory, outcome.list) : undefined;
+        if (rollback !== undefined) {
+          this.failed(outcome.territory, rollback);
+        } else if (outcome.ok) {
           this.succeeded(outcome.territory, outcome.list);
           const bytes = fetched.get(outcome.list.source);
           if (source.persist && bytes !== undefined) {
@@ -166,11 +169,14 @@ export class TrustedListStore {
         pivots.set(location, pivot);
         return pivot;
       };
-      this.lotl = await verifyLotl(bytes, this.config.lotl, this.ojCertificates, fetchPivot, {
+      const lotl = await verifyLotl(bytes, this.config.lotl, this.ojCertificates, fetchPivot, {
         maxPivots: this.config.maxPivots,
         maxBytes: this.config.maxListBytes,
       });
-      this.succeeded(LOTL_TERRITORY, this.lotl);
+      const rollback = this.rollback(LOTL_TERRITORY, lotl);
+      if (rollback !== undefined) throw rollback;
+      this.lotl = lotl;
+      this.succeeded(LOTL_TERRITORY, lotl);
       if (source.persist) {
         for (const [location, pivot] of pivots)
           await atomicWrite(cachePath(this.config.cacheDir, "pivot", location), pivot);
@@ -183,6 +189,20 @@ export class TrustedListStore {
           : new TrustedListError("FETCH_FAILED", `${this.config.lotl}: ${String(error)}`);
       this.failed(LOTL_TERRITORY, typed);
     }
+  }
+
+  /**
+   * ETSI TS 119 612 §5.3.3: the sequence number grows with every issue. A validly signed older list (a
+   * replay by a mirror or an attacker on the path) must not replace a newer one, e.g. to bring back a
+   * service's "granted" status after its withdrawal.
+   */
+  private rollback(territory: string, list: TrustedList): TrustedListError | undefined {
+    const kept = this.states.get(territory)?.list;
+    if (kept === undefined || list.sequenceNumber >= kept.sequenceNumber) return undefined;
+    return new TrustedListError(
+      "SEQUENCE_ROLLBACK",
+      `${list.source}: sequence ${list.sequenceNumber} is older than the ${kept.sequenceNumber} in use`,
+    );
   }
 
   private succeeded(territory: string, list: TrustedList): void {

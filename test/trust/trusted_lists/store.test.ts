@@ -25,6 +25,8 @@ let qtspCa: IssuedCertificate;
 let tpp: IssuedCertificate;
 const served = new Map<string, Uint8Array>();
 let clock = d("2025-03-01");
+/** AA's list with an older sequence number, validly signed: a replay. */
+let olderAa: Uint8Array;
 
 const config = () =>
   trustedListsConfigSchema.parse({
@@ -94,6 +96,7 @@ beforeAll(async () => {
       aaSigner,
     ),
   );
+  olderAa = await signedTsl({ territory: "AA", sequence: 4, ...lists, providers: [] }, aaSigner);
   // BB's list is signed by a key its pointer does not name; CC's list is not reachable at all.
   served.set(url("BB"), await signedTsl({ territory: "BB", sequence: 1, ...lists }, bbImpostor));
 }, 120_000);
@@ -157,6 +160,23 @@ describe("the trusted list store", () => {
     }
     const aa = s.view.territories.get("AA");
     expect([aa?.usable, aa?.list?.sequenceNumber, aa?.failures]).toEqual([true, 5, { SIGNATURE_INVALID: 1 }]);
+  });
+
+  it("refuses a validly signed older list (sequence rollback) and keeps the newer one", async () => {
+    const s = store();
+    await s.refresh();
+    const good = served.get(url("AA")) as Uint8Array;
+    served.set(url("AA"), olderAa);
+    try {
+      await s.refresh();
+    } finally {
+      served.set(url("AA"), good);
+    }
+    const aa = s.view.territories.get("AA");
+    expect([aa?.usable, aa?.list?.sequenceNumber, aa?.failures]).toEqual([true, 5, { SEQUENCE_ROLLBACK: 1 }]);
+    expect(await qualifyForWebsiteAuthentication(s.view.index, tpp.cert, clock)).toMatchObject({
+      qualified: true,
+    });
   });
 
   it("fails a territory closed once its copy is past NextUpdate + grace, the LOTL still loaded", async () => {
