@@ -3,7 +3,7 @@ import { fail, type Result } from "../../result.js";
 import { type ChainOptions, type ChainResult, type TrustStore, verifyChain } from "../chain.js";
 import { trustStoreFromCertificates } from "../trust_store.js";
 import { qualificationDenial } from "./denial.js";
-import { qualifyForWebsiteAuthentication } from "./qualification.js";
+import { qualifyForWebsiteAuthentication, qualifyUnderListedAnchor } from "./qualification.js";
 import type { TrustedListsView } from "./store.js";
 
 /** What the certificate cache needs from list-based trust: a chain verdict and when it goes stale. */
@@ -25,6 +25,24 @@ export class ListTrust implements ChainVerifier {
 
   constructor(private readonly views: { readonly view: TrustedListsView }) {}
 
+  private listed:
+    | { view: TrustedListsView; intermediates: TrustStore["intermediates"]; store: TrustStore | undefined }
+    | undefined;
+
+  /** All listed certificates as anchors, built once per view (never per Check). */
+  private listedStore(anchors: TrustStore): TrustStore | undefined {
+    const view = this.views.view;
+    if (this.listed?.view !== view || this.listed.intermediates !== anchors.intermediates) {
+      const certs = view.index.certificates();
+      this.listed = {
+        view,
+        intermediates: anchors.intermediates,
+        store: certs.length === 0 ? undefined : trustStoreFromCertificates(certs, anchors.intermediates),
+      };
+    }
+    return this.listed.store;
+  }
+
   get generation(): number {
     const view = this.views.view;
     if (view !== this.seen) {
@@ -39,9 +57,21 @@ export class ListTrust implements ChainVerifier {
     anchors: TrustStore,
     options: ChainOptions,
   ): Promise<Result<ChainResult>> {
-    const q = await qualifyForWebsiteAuthentication(this.views.view.index, leaf, options.now);
+    const index = this.views.view.index;
+    let q = await qualifyForWebsiteAuthentication(index, leaf, options.now);
     if (q.listed && q.qualified) {
       return verifyChain(leaf, trustStoreFromCertificates([q.serviceCertificate], []), options);
+    }
+    if (!q.listed) {
+      // The listed certificate may sit above the issuing CA (a list naming a root): build the path to
+      // any listed certificate through the configured and offered intermediates, then decide on the
+      // service at its top (ETSI TS 119 615 §4.3.2, as DSS).
+      const listed = this.listedStore(anchors);
+      const chain = listed === undefined ? undefined : await verifyChain(leaf, listed, options);
+      if (chain?.ok) {
+        q = await qualifyUnderListedAnchor(index, leaf, chain.value.anchor, options.now);
+        if (q.listed && q.qualified) return chain;
+      }
     }
     const refused = qualificationDenial(q, leaf.subject);
     if (!q.listed && anchors.anchors.length > 0) {

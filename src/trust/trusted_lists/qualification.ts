@@ -83,6 +83,17 @@ export class ServiceIndex {
     }
   }
 
+  /** Every service identity certificate: the anchors when the listed CA sits above the issuing CA. */
+  certificates(): X509Certificate[] {
+    return [...this.bySubject.values()].flat().map((c) => c.certificate);
+  }
+
+  /** The services one listed certificate identifies (byte-equal DER). */
+  servicesOf(certificate: X509Certificate): Candidate[] {
+    const der = Buffer.from(certificate.rawData);
+    return [...this.bySubject.values()].flat().filter((c) => Buffer.from(c.certificate.rawData).equals(der));
+  }
+
   /**
    * Services whose identity certificate issued `cert`: same subject as the issuer name AND the signature
    * verifies with that certificate's key (ETSI TS 119 615 §4.1; a name alone proves nothing).
@@ -190,11 +201,34 @@ export async function qualifyForWebsiteAuthentication(
 ): Promise<Qualification> {
   const facts = certFacts(cert);
   if (!facts.ok) return { listed: false };
-  const issuers = await index.issuersOf(cert, facts.value);
+  return decide(await index.issuersOf(cert, facts.value), cert, facts.value, now);
+}
+
+/**
+ * The same decision when the listed certificate is not the leaf's issuer but the anchor of its verified
+ * chain (a list that names a root above the issuing CA; ETSI TS 119 615 §4.3.2, as DSS).
+ */
+export function qualifyUnderListedAnchor(
+  index: ServiceIndex,
+  cert: X509Certificate,
+  anchor: X509Certificate,
+  now: Date,
+): Promise<Qualification> {
+  const facts = certFacts(cert);
+  if (!facts.ok) return Promise.resolve({ listed: false });
+  return decide(index.servicesOf(anchor), cert, facts.value, now);
+}
+
+async function decide(
+  issuers: readonly Candidate[],
+  cert: X509Certificate,
+  facts: CertFacts,
+  now: Date,
+): Promise<Qualification> {
   if (issuers.length === 0) return { listed: false };
   const qc = issuers.filter((c) => c.service.current.type === SERVICE_TYPE_CA_QC);
   const considered = qc.length > 0 ? qc : issuers;
-  const crit = criteriaFacts(cert, facts.value.keyUsage);
+  const crit = criteriaFacts(cert, facts.keyUsage);
   const verdicts = considered.map((c) => judgeService(c, cert, crit, now));
   const refused = verdicts.find((v) => v.listed && !v.qualified);
   if (refused === undefined) return verdicts[0] as Qualification;

@@ -1,3 +1,4 @@
+import type { X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../../src/pki/factory.js";
 import { trustedListsConfigSchema } from "../../../src/trust/trusted_lists/config.js";
@@ -22,6 +23,7 @@ const POLICY = "version: 1\nrules:\n  - { methods: [GET], path: /v1/accounts/**,
 
 let gk: RunningGatekeeper;
 const tpp: Record<string, IssuedCertificate> = {};
+const intermediates: X509Certificate[] = [];
 
 async function qwac(name: string, issuer: IssuedCertificate, notBefore: Date): Promise<IssuedCertificate> {
   return issueCertificate({
@@ -44,11 +46,21 @@ beforeAll(async () => {
   const withdrawn = await ca("Withdrawn QWAC CA");
   const esealOnly = await ca("eSeal CA");
   const unlisted = await ca("Unlisted CA");
+  // A list that names the root; the TPP's issuing CA below it is on no list.
+  const listedRoot = await ca("Listed Root CA");
+  const issuingCa = await issueCertificate({
+    subject: "CN=Issuing CA under listed root, C=AA",
+    isCa: true,
+    issuer: listedRoot,
+    ...long,
+  });
   const issued = new Date(now - 100 * DAY);
   tpp.granted = await qwac("granted", granted, issued);
   tpp.withdrawn = await qwac("withdrawn", withdrawn, issued);
   tpp.eseal = await qwac("esealonly", esealOnly, issued);
   tpp.unlisted = await qwac("unlisted", unlisted, issued);
+  tpp.underRoot = await qwac("underroot", issuingCa, issued);
+  intermediates.push(issuingCa.cert);
   const since = new Date(now - 2000 * DAY);
   const WSA = ASI("ForWebSiteAuthentication");
   const lists = { issued: new Date(now - DAY), nextUpdate: new Date(now + 100 * DAY) };
@@ -95,6 +107,7 @@ beforeAll(async () => {
                   since,
                   asi: [ASI("ForeSeals")],
                 },
+                { name: "Listed root", ca: listedRoot.cert, status: STATUS("granted"), since, asi: [WSA] },
               ],
             },
           ],
@@ -122,7 +135,12 @@ beforeAll(async () => {
   );
   await store.refresh();
   expect(store.view.ready).toBe(true);
-  gk = await startGatekeeper({ anchors: [], policyYaml: POLICY, chainVerifier: new ListTrust(store) });
+  gk = await startGatekeeper({
+    anchors: [],
+    intermediates,
+    policyYaml: POLICY,
+    chainVerifier: new ListTrust(store),
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -158,6 +176,12 @@ describe("Check over gRPC with trust from the trusted lists", () => {
       http: 401,
       reason: "CERT_ISSUER_NOT_LISTED",
     });
+  });
+
+  it("allows a QWAC whose issuing CA is under a listed, granted root (the chain verifies up to it)", async () => {
+    const d = await decide(tpp.underRoot as IssuedCertificate);
+    expect(d.reason).toBeUndefined();
+    expect(d).toMatchObject({ code: 0, http: 200 });
   });
 
   it("denies a QWAC from a CA listed only for e-seals: CERT_NOT_QUALIFIED", async () => {
