@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "@peculiar/x509";
 import { ConfigError } from "../../config/config_error.js";
+import { admittingServiceChanges } from "./changes.js";
 import type { TrustedListsConfig } from "./config.js";
 import { listFetcher } from "./fetch.js";
 import { ListTrust } from "./list_trust.js";
@@ -57,10 +58,17 @@ export async function startTrustedLists(
   deps: { readonly now: () => Date; readonly log: TrustedListsLog },
 ): Promise<TrustedListsRuntime> {
   const signers = readLotlSigners(configFile, config.lotlSigners);
+  let previous: TrustedListsView | undefined;
   const store = new TrustedListStore(config, signers, {
     fetch: listFetcher({ timeoutMs: 30_000, maxBytes: config.maxListBytes }),
     now: deps.now,
-    onSwap: (view) => logView(view, deps.log),
+    onSwap: (view) => {
+      logView(view, deps.log);
+      for (const change of admittingServiceChanges(previous, view)) {
+        deps.log.info({ ...change }, "trusted list: a service that issues QWACs changed");
+      }
+      previous = view;
+    },
   });
   await store.loadFromCache();
   void store.refresh().catch(() => undefined);

@@ -8,6 +8,7 @@ import { parseConfig } from "../../../src/config/config.js";
 import { ConfigError } from "../../../src/config/config_error.js";
 import { type IssuedCertificate, issueCertificate } from "../../../src/pki/factory.js";
 import { PROJECT_ROOT } from "../../../src/project_root.js";
+import { admittingServiceChanges } from "../../../src/trust/trusted_lists/changes.js";
 import { trustedListsConfigSchema } from "../../../src/trust/trusted_lists/config.js";
 import { registerTrustedListMetrics } from "../../../src/trust/trusted_lists/metrics.js";
 import { qualifyForWebsiteAuthentication } from "../../../src/trust/trusted_lists/qualification.js";
@@ -27,6 +28,8 @@ const served = new Map<string, Uint8Array>();
 let clock = d("2025-03-01");
 /** AA's list with an older sequence number, validly signed: a replay. */
 let olderAa: Uint8Array;
+/** AA's next list, where its QWAC service is withdrawn. */
+let withdrawnAa: Uint8Array;
 
 const config = () =>
   trustedListsConfigSchema.parse({
@@ -95,6 +98,20 @@ beforeAll(async () => {
       { territory: "AA", sequence: 5, ...lists, providers: [{ name: "AA QTSP", services }] },
       aaSigner,
     ),
+  );
+  withdrawnAa = await signedTsl(
+    {
+      territory: "AA",
+      sequence: 6,
+      ...lists,
+      providers: [
+        {
+          name: "AA QTSP",
+          services: services.map((svc) => ({ ...svc, status: STATUS("withdrawn"), since: d("2025-02-01") })),
+        },
+      ],
+    },
+    aaSigner,
   );
   olderAa = await signedTsl({ territory: "AA", sequence: 4, ...lists, providers: [] }, aaSigner);
   // BB's list is signed by a key its pointer does not name; CC's list is not reachable at all.
@@ -191,6 +208,33 @@ describe("the trusted list store", () => {
     expect(s.view.territories.get("AA")?.usable).toBe(false);
     expect(await qualifyForWebsiteAuthentication(s.view.index, tpp.cert, clock)).toEqual({ listed: false });
     clock = d("2025-03-01");
+  });
+});
+
+describe("changes of services that admit TPPs", () => {
+  it("are reported between two views: AA's QWAC service granted -> withdrawn", async () => {
+    const s = store();
+    await s.refresh();
+    const before = s.view;
+    const good = served.get(url("AA")) as Uint8Array;
+    served.set(url("AA"), withdrawnAa);
+    try {
+      await s.refresh();
+    } finally {
+      served.set(url("AA"), good);
+    }
+    expect(admittingServiceChanges(before, s.view)).toEqual([
+      {
+        territory: "AA",
+        tsp: "AA QTSP",
+        service: "AA QWAC",
+        before: STATUS("granted"),
+        after: STATUS("withdrawn"),
+      },
+    ]);
+    expect(admittingServiceChanges(undefined, before).map((c) => [c.service, c.before, c.after])).toEqual([
+      ["AA QWAC", undefined, STATUS("granted")],
+    ]);
   });
 });
 
