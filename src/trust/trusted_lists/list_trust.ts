@@ -60,7 +60,7 @@ export class ListTrust implements ChainVerifier {
     const index = this.views.view.index;
     let q = await qualifyForWebsiteAuthentication(index, leaf, options.now);
     if (q.listed && q.qualified) {
-      return verifyChain(leaf, trustStoreFromCertificates([q.serviceCertificate], []), options);
+      return verifyChain(leaf, trustStoreFromCertificates(q.serviceCertificates, []), options);
     }
     if (!q.listed) {
       // The listed certificate may sit above the issuing CA (a list naming a root): build the path to

@@ -51,8 +51,13 @@ export type Qualification =
       readonly service: string;
       readonly statusAtIssuance: string | undefined;
       readonly statusNow: string | undefined;
-      /** The service certificate that issued the TPP certificate: the chain ends here. */
+      /** The service certificate that issued the TPP certificate (or tops its chain). */
       readonly serviceCertificate: X509Certificate;
+      /**
+       * All identity certificates of that service: re-issued CA certificates share key and subject (NL's
+       * Qualified Web ICA G1 lists three), and the chain may end at whichever is valid.
+       */
+      readonly serviceCertificates: readonly X509Certificate[];
     };
 
 interface Candidate extends ListedService {
@@ -177,6 +182,7 @@ function judgeService(
     statusAtIssuance: atIssuance?.status,
     statusNow: current?.status,
     serviceCertificate: candidate.certificate,
+    serviceCertificates: candidate.service.identity.certificates,
   };
   if (atIssuance === undefined || current === undefined) {
     return { ...base, qualified: false, rule: "no-state-at-issuance" };

@@ -60,6 +60,20 @@ beforeAll(async () => {
   tpp.eseal = await qwac("esealonly", esealOnly, issued);
   tpp.unlisted = await qwac("unlisted", unlisted, issued);
   tpp.underRoot = await qwac("underroot", issuingCa, issued);
+  // One CA key, certified twice: an expired certificate listed first, its valid re-issue second.
+  const reissuedExpired = await issueCertificate({
+    subject: "CN=Reissued CA, C=AA",
+    isCa: true,
+    notBefore: new Date(now - 3000 * DAY),
+    notAfter: new Date(now - DAY),
+  });
+  const reissuedValid = await issueCertificate({
+    subject: "CN=Reissued CA, C=AA",
+    isCa: true,
+    keys: reissuedExpired.keys,
+    ...long,
+  });
+  tpp.reissued = await qwac("reissued", reissuedValid, issued);
   intermediates.push(issuingCa.cert);
   const since = new Date(now - 2000 * DAY);
   const WSA = ASI("ForWebSiteAuthentication");
@@ -108,6 +122,14 @@ beforeAll(async () => {
                   asi: [ASI("ForeSeals")],
                 },
                 { name: "Listed root", ca: listedRoot.cert, status: STATUS("granted"), since, asi: [WSA] },
+                {
+                  name: "Reissued",
+                  ca: reissuedExpired.cert,
+                  alsoCertificates: [reissuedValid.cert],
+                  status: STATUS("granted"),
+                  since,
+                  asi: [WSA],
+                },
               ],
             },
           ],
@@ -182,6 +204,10 @@ describe("Check over gRPC with trust from the trusted lists", () => {
     const d = await decide(tpp.underRoot as IssuedCertificate);
     expect(d.reason).toBeUndefined();
     expect(d).toMatchObject({ code: 0, http: 200 });
+  });
+
+  it("allows a QWAC whose CA is listed with an expired and a valid certificate of one key (the chain ends at the valid one)", async () => {
+    expect(await decide(tpp.reissued as IssuedCertificate)).toMatchObject({ code: 0, http: 200 });
   });
 
   it("denies a QWAC from a CA listed only for e-seals: CERT_NOT_QUALIFIED", async () => {

@@ -38,6 +38,8 @@ export interface StateSpec {
 export interface ServiceSpec extends StateSpec {
   readonly name: string;
   readonly ca: X509Certificate;
+  /** More X509Certificates in the same DigitalIdentity (re-issued CA certificates). */
+  readonly alsoCertificates?: readonly X509Certificate[];
   readonly history?: readonly StateSpec[];
 }
 
@@ -89,7 +91,10 @@ function stateXml(s: StateSpec, name: string, identity: string): string {
 }
 
 function serviceXml(s: ServiceSpec): string {
-  const identity = `<ServiceDigitalIdentity><DigitalId><X509Certificate>${b64(s.ca)}</X509Certificate></DigitalId></ServiceDigitalIdentity>`;
+  const ids = [s.ca, ...(s.alsoCertificates ?? [])].map(
+    (c) => `<DigitalId><X509Certificate>${b64(c)}</X509Certificate></DigitalId>`,
+  );
+  const identity = `<ServiceDigitalIdentity>${ids.join("")}</ServiceDigitalIdentity>`;
   const history = (s.history ?? [])
     .map((h) => `<ServiceHistoryInstance>${stateXml(h, s.name, identity)}</ServiceHistoryInstance>`)
     .join("");
