@@ -41,6 +41,16 @@ export const REASONS = {
     code: "CERTIFICATE_INVALID",
     text: "The client certificate does not chain to a trusted qualified trust service provider.",
   },
+  CERT_ISSUER_NOT_LISTED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "No trust service on a loaded EU trusted list issued the client certificate.",
+  },
+  CERT_NOT_QUALIFIED: {
+    status: 401,
+    code: "CERTIFICATE_INVALID",
+    text: "The issuing trust service is not granted for website authentication, at issuance or now.",
+  },
   CERT_CHAIN_INVALID: {
     status: 401,
     code: "CERTIFICATE_INVALID",

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
+import { loadConfig } from "./config/config.js";
 import { AuthorizationServer } from "./envoy/server.js";
 import { Gatekeeper } from "./gatekeeper.js";
 import { HttpAuthorizationServer } from "./http/http_server.js";
@@ -14,6 +15,8 @@ import { warmUpAndLog } from "./ops/warm_up.js";
 import { PROJECT_ROOT } from "./project_root.js";
 import type { RevocationDeps } from "./revocation/checker.js";
 import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
+import { registerTrustedListMetrics } from "./trust/trusted_lists/metrics.js";
+import { startTrustedLists, type TrustedListsRuntime } from "./trust/trusted_lists/runtime.js";
 
 export interface ServiceOptions {
   readonly configFile: string;
@@ -58,7 +61,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
     },
   };
-  const initial = loadSnapshot(options.configFile, deps);
+  const lists = await trustedListsOf(options.configFile, now, () => logger);
+  // The reloader gets the same deps: a reload keeps list-based trust.
+  const snapshotDeps = lists ? { ...deps, chainVerifier: lists.verifier } : deps;
+  const initial = loadSnapshot(options.configFile, snapshotDeps);
   const config = initial.config;
   logger = createLogger(config.log.level, options.logDestination);
   const log = logger;
@@ -73,7 +79,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
   const reloader = new Reloader({
     configFile: options.configFile,
-    deps,
+    deps: snapshotDeps,
     gatekeeper,
     initial,
     logger: log,
@@ -89,6 +95,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   );
   metrics.reload("success", now());
   updateTrustExpiry(metrics, initial, now());
+  if (lists) registerTrustedListMetrics(metrics.registry, lists.store);
 
   // Before any port listens: no Check and no readiness probe meets a cold process (issue 14).
   await warmUpAndLog(options.revocationDeps?.fetch ?? globalThis.fetch, log);
@@ -107,7 +114,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
   let draining = false;
   const ops = config.metrics.enabled
-    ? new OpsServer({ registry: metrics.registry, ready: () => !draining })
+    ? new OpsServer({
+        registry: metrics.registry,
+        ready: () => !draining && (lists?.store.view.ready ?? true),
+      })
     : undefined;
   const opsPort = ops === undefined ? undefined : await ops.listen(config.metrics.host, config.metrics.port);
   if (options.watchFiles ?? true) reloader.watch();
@@ -134,6 +144,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stop: async () => {
       draining = true;
       clearInterval(sweep);
+      lists?.stop();
       reloader.close();
       const graceMs = reloader.snapshot.config.shutdown.graceSeconds * 1000;
       await Promise.all([grpcServer.stop(graceMs), httpServer?.stop(graceMs)]);
@@ -165,6 +176,23 @@ function countingInternalErrors(log: Logger, metrics: GatekeeperMetrics): Logger
     error(...args);
   }) as Logger["error"];
   return child;
+}
+
+/** `trust.trustedLists` is read once at start; a reload keeps the running lists (docs/trusted-lists.md). */
+async function trustedListsOf(
+  configFile: string,
+  now: () => Date,
+  logger: () => Logger | undefined,
+): Promise<TrustedListsRuntime | undefined> {
+  const config = loadConfig(configFile).trust.trustedLists;
+  if (config === undefined) return undefined;
+  return startTrustedLists(configFile, config, {
+    now,
+    log: {
+      info: (o, m) => logger()?.info(o, m),
+      warn: (o, m) => logger()?.warn(o, m),
+    },
+  });
 }
 
 function updateTrustExpiry(metrics: GatekeeperMetrics, snapshot: LoadedSnapshot, _now: Date): void {

@@ -10,6 +10,7 @@ import { createRevocationChecker, type RevocationDeps } from "./revocation/check
 import { buildForwarding, type Forwarding, type ForwardingSettings } from "./source/forwarding.js";
 import type { TrustStore } from "./trust/chain.js";
 import { loadTrustStore } from "./trust/trust_store.js";
+import type { ChainVerifier } from "./trust/trusted_lists/list_trust.js";
 import { VerifiedCertificates } from "./verified_certificates.js";
 
 /** A snapshot together with what it was loaded from, so the next reload can tell what changed. */
@@ -28,6 +29,8 @@ export interface SnapshotDeps {
   readonly revocationDeps?: RevocationDeps;
   /** Told about every certificate cache lookup (metrics). */
   readonly onCertificateLookup?: (hit: boolean) => void;
+  /** Trust from the EU trusted lists, when `trust.trustedLists` is configured (started by the service). */
+  readonly chainVerifier?: ChainVerifier;
 }
 
 /**
@@ -70,6 +73,7 @@ export function loadSnapshot(
           maxBytes: Math.floor(config.cache.maxBytes / 2),
           denialTtlMs: config.cache.denialTtlSeconds * 1000,
           ...(deps.onCertificateLookup === undefined ? {} : { onLookup: deps.onCertificateLookup }),
+          ...(deps.chainVerifier === undefined ? {} : { chainVerifier: deps.chainVerifier }),
         }),
     revocation: sameRevocation
       ? previous.gate.revocation

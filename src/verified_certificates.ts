@@ -9,6 +9,7 @@ import { prepareChainSubject } from "./revocation/subject.js";
 import type { Settled } from "./settled.js";
 import type { PresentedCertificate } from "./source/presented_certificate.js";
 import { type TrustStore, verifyChain } from "./trust/chain.js";
+import type { ChainVerifier } from "./trust/trusted_lists/list_trust.js";
 
 /**
  * Everything the warm path needs about a certificate that passed the QWAC and chain checks, and nothing
@@ -24,9 +25,11 @@ export interface VerifiedCertificate {
   readonly validUntilMs: number;
 }
 
-type Entry =
+type Verdict =
   | { readonly verified: VerifiedCertificate }
   | { readonly denial: Denial; readonly untilMs: number };
+/** `generation`: of the trusted lists the verdict was taken under (always 0 without them). */
+type Entry = Verdict & { readonly generation: number };
 
 export interface VerifiedCertificatesOptions {
   readonly trust: TrustStore;
@@ -41,6 +44,8 @@ export interface VerifiedCertificatesOptions {
   /** How long a failed verification is remembered, so a bad certificate is not re-verified per request. */
   readonly denialTtlMs: number;
   readonly onLookup?: (hit: boolean) => void;
+  /** Trust from the EU trusted lists (src/trust/trusted_lists/); absent: trust.anchors only. */
+  readonly chainVerifier?: ChainVerifier;
 }
 
 /** Longest denial detail a cached verdict keeps (it is answered and logged on every repeat). */
@@ -84,7 +89,7 @@ export class VerifiedCertificates {
    */
   verify(presented: PresentedCertificate, now: Date): Settled<Result<VerifiedCertificate>> {
     const cached = this.cache.get(presented.cacheKey);
-    const hit = cached !== undefined && isFresh(cached, now.getTime());
+    const hit = cached !== undefined && isFresh(cached, now.getTime(), this.generation());
     this.options.onLookup?.(hit);
     if (hit) return answer(presented, cached);
     this.sweep(now.getTime());
@@ -99,8 +104,14 @@ export class VerifiedCertificates {
     if (nowMs - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
     this.lastSweepMs = nowMs;
     const stale: string[] = [];
-    for (const [key, entry] of this.cache.entries()) if (!isFresh(entry, nowMs)) stale.push(key);
+    for (const [key, entry] of this.cache.entries())
+      if (!isFresh(entry, nowMs, this.generation())) stale.push(key);
     for (const key of stale) this.cache.delete(key);
+  }
+
+  /** A verdict taken under other trusted lists is stale: one integer compare on the warm path. */
+  private generation(): number {
+    return this.options.chainVerifier?.generation ?? 0;
   }
 
   private verifyOnce(presented: PresentedCertificate, now: Date): Promise<Entry> {
@@ -122,28 +133,35 @@ export class VerifiedCertificates {
    * never an RPC error, and not parsed again on every request.
    */
   private async verifyCold(presented: PresentedCertificate, now: Date): Promise<Entry> {
-    const denied = (denial: Denial): Entry => ({
+    const generation = this.generation();
+    const denied = (denial: Denial): Verdict => ({
       denial: compactDenial(denial),
       untilMs: now.getTime() + this.options.denialTtlMs,
     });
     try {
-      return await this.verifyParsed(presented, now, denied);
+      return { ...(await this.verifyParsed(presented, now, denied)), generation };
     } catch (error) {
-      return denied(deny("CERT_MALFORMED", `undecodable certificate: ${(error as Error).message}`));
+      return {
+        ...denied(deny("CERT_MALFORMED", `undecodable certificate: ${(error as Error).message}`)),
+        generation,
+      };
     }
   }
 
   private async verifyParsed(
     presented: PresentedCertificate,
     now: Date,
-    denied: (denial: Denial) => Entry,
-  ): Promise<Entry> {
+    denied: (denial: Denial) => Verdict,
+  ): Promise<Verdict> {
     const leaf = parseCertificate(presented.der);
     if (!leaf.ok) return denied(leaf.denial);
     const offered = presented.offered.map(parseCertificate).flatMap((r) => (r.ok ? [r.value] : []));
     // The chain is checked first: "expired" or "untrusted" is a more useful answer than a QC detail, and
     // an untrusted certificate's QC statements are never decoded.
-    const chain = await verifyChain(leaf.value, this.options.trust, { now, offered });
+    const verifier = this.options.chainVerifier;
+    const chain = verifier
+      ? await verifier.verify(leaf.value, this.options.trust, { now, offered })
+      : await verifyChain(leaf.value, this.options.trust, { now, offered });
     if (!chain.ok) return denied(chain.denial);
     const qwac = readQwac(leaf.value, this.options.qwac);
     if (!qwac.ok) return denied(qwac.denial);
@@ -234,7 +252,8 @@ function entrySize(entry: Entry, key: string): number {
   return ENTRY_BYTES + VERIFIED_BYTES + strings * 2;
 }
 
-function isFresh(entry: Entry, nowMs: number): boolean {
+function isFresh(entry: Entry, nowMs: number, generation: number): boolean {
+  if (entry.generation !== generation) return false;
   return "verified" in entry ? nowMs <= entry.verified.validUntilMs : nowMs <= entry.untilMs;
 }
 

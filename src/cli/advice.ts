@@ -61,6 +61,18 @@ export const ADVICE: Readonly<Record<DenyReason, Advice>> = {
       "trust.anchors and its issuing CA to trust.intermediates; otherwise the TPP must use a QWAC " +
       "from a qualified trust service provider.",
   },
+  CERT_ISSUER_NOT_LISTED: {
+    actor: "tpp-or-operator",
+    action:
+      "The TPP must use a QWAC from a CA listed on an EU trusted list; if it is listed, the operator must " +
+      "check that its territory is in trust.trustedLists.territories and that the list loaded (metrics).",
+  },
+  CERT_NOT_QUALIFIED: {
+    actor: "tpp",
+    action:
+      "The issuing service is not granted for website authentication on its trusted list (at issuance or " +
+      "now, see the detail): the TPP must obtain a QWAC from a granted service.",
+  },
   CERT_CHAIN_INVALID: {
     actor: "tpp",
     action: "The TPP must ask its QTSP: a certificate on the chain breaks a constraint (see the detail).",

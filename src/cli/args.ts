@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { TrustedListsCommand } from "./trusted_lists.js";
 
 /**
  * The command line, parsed once into a typed command. Anything the user got wrong becomes a UsageError
@@ -25,7 +26,7 @@ export interface CheckConfigCommand {
   readonly at: Date | undefined;
 }
 
-export type Command = InspectCommand | CheckConfigCommand | { readonly kind: "help" };
+export type Command = InspectCommand | CheckConfigCommand | TrustedListsCommand | { readonly kind: "help" };
 
 export type ParsedCommand =
   | { readonly ok: true; readonly command: Command }
@@ -39,12 +40,14 @@ const OPTIONS = {
   "no-revocation": { type: "boolean" },
   at: { type: "string" },
   help: { type: "boolean", short: "h" },
+  signers: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 /** Which options each command takes; another one is a mistake worth telling the user about. */
-const ALLOWED: Readonly<Record<"inspect" | "check-config", readonly OptionName[]>> = {
+const ALLOWED: Readonly<Record<"inspect" | "check-config" | "trusted-lists", readonly OptionName[]>> = {
+  "trusted-lists": ["signers", "help"],
   inspect: ["config", "method", "path", "json", "no-revocation", "at", "help"],
   "check-config": ["json", "at", "help"],
 };
@@ -67,12 +70,15 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
   const [name, ...operands] = positionals;
   if (name === undefined) return values.help === true ? help() : usage("no command given");
   if (name === "help") return help();
-  if (name !== "inspect" && name !== "check-config") return usage(`unknown command "${name}"`);
+  if (name !== "inspect" && name !== "check-config" && name !== "trusted-lists") {
+    return usage(`unknown command "${name}"`);
+  }
   if (values.help === true) return help();
   const stray = (Object.keys(values) as OptionName[]).find((option) => !ALLOWED[name].includes(option));
   if (stray !== undefined) return usage(`${name} does not take --${stray}`);
   const at = parseAt(values.at);
   if (typeof at === "string") return usage(at);
+  if (name === "trusted-lists") return trustedListsCommand(values, operands);
   return name === "inspect" ? inspectCommand(values, operands, at) : checkConfigCommand(values, operands, at);
 }
 
@@ -126,6 +132,14 @@ function checkConfigCommand(
   return { ok: true, command: { kind: "check-config", configFile, json: values.json === true, at } };
 }
 
+function trustedListsCommand(values: Values, operands: readonly string[]): ParsedCommand {
+  const [input, ...extra] = operands;
+  if (input === undefined) return usage("trusted-lists needs a list file or a directory of lists");
+  if (extra.length > 0)
+    return usage(`trusted-lists takes one file or directory, got also "${extra.join(" ")}"`);
+  return { ok: true, command: { kind: "trusted-lists", input, signers: values.signers } };
+}
+
 function parseAt(value: string | undefined): Date | undefined | string {
   if (value === undefined) return undefined;
   const date = new Date(value);
@@ -151,6 +165,7 @@ function help(): ParsedCommand {
 export const USAGE = `Usage:
   qwac inspect FILE [--config CONFIG [--method M --path P] [--no-revocation]] [--at DATE] [--json]
   qwac check-config CONFIG [--at DATE] [--json]
+  qwac trusted-lists FILE|DIR [--signers OJ.pem]
 
 inspect       What a PSD2 certificate says (subject, organizationIdentifier, roles, NCA, QC statements,
               validity, fingerprint, AIA/CDP URLs) and whether it is a usable QWAC.
@@ -166,6 +181,11 @@ inspect       What a PSD2 certificate says (subject, organizationIdentifier, rol
   --json                stable machine-readable output
 
 check-config  Validate a service config with its policy and trust files, as the service loads them.
+
+trusted-lists Verify and summarise EU trusted lists offline: a LOTL (its pivots from the same directory)
+              and Member State lists, each checked against the newest LOTL's pointer for its territory.
+              Per list: territory, sequence, dates, signer; for a TL the services that issue QWACs.
+  --signers PEM         the Official Journal LOTL signing certificates (without: signature maths only)
 
 Exit status: 0 good, 1 the certificate (or its decision) is bad, 2 usage or config error.
 `;

@@ -6,6 +6,7 @@ import { parseCommand, USAGE } from "./args.js";
 import { runCheckConfig } from "./check_config.js";
 import { type CommandOutput, EXIT_GOOD, EXIT_USAGE, usageError } from "./command_output.js";
 import { runInspect } from "./inspect.js";
+import { runTrustedLists } from "./trusted_lists.js";
 
 /** `qwac`: inspect a PSD2 certificate, or check a service config before deploying it. See docs/cli.md. */
 async function run(argv: readonly string[]): Promise<CommandOutput> {
@@ -27,6 +28,8 @@ async function run(argv: readonly string[]): Promise<CommandOutput> {
       });
     case "check-config":
       return runCheckConfig(command, now);
+    case "trusted-lists":
+      return runTrustedLists(command);
   }
 }
 

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { httpConfigSchema } from "../http/http_config.js";
 import { revocationConfigSchema } from "../revocation/config.js";
 import { sniSchema, sourcesSchema, trustedHopsSchema } from "../source/source_config.js";
+import { type TrustedListsConfig, trustedListsConfigSchema } from "../trust/trusted_lists/config.js";
 import { ConfigError } from "./config_error.js";
 import { configErrorFromZod } from "./zod_issue.js";
 
@@ -20,6 +21,8 @@ export const configSchema = z.strictObject({
     anchors: z.string().min(1),
     /** PEM bundle or directory of intermediate CA certificates. */
     intermediates: z.string().min(1).optional(),
+    /** Trust from the EU Trusted Lists (docs/trusted-lists.md). */
+    trustedLists: trustedListsConfigSchema.optional(),
   }),
   policy: z.string().min(1),
   qwac: z
@@ -182,6 +185,14 @@ function resolvePaths(config: z.infer<typeof configSchema>, base: string): z.inf
     trust: {
       anchors: at(config.trust.anchors),
       ...(config.trust.intermediates === undefined ? {} : { intermediates: at(config.trust.intermediates) }),
+      ...(config.trust.trustedLists === undefined
+        ? {}
+        : { trustedLists: trustedListsPaths(config.trust.trustedLists, at) }),
     },
   };
+}
+
+function trustedListsPaths(tl: TrustedListsConfig, at: (path: string) => string): TrustedListsConfig {
+  const lotl = /^https?:\/\//.test(tl.lotl) ? tl.lotl : at(tl.lotl);
+  return { ...tl, lotl, lotlSigners: at(tl.lotlSigners), cacheDir: at(tl.cacheDir) };
 }

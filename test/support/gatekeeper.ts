@@ -10,6 +10,7 @@ import { type RevocationChecker, revocationDisabled } from "../../src/revocation
 import { buildForwarding, type Forwarding } from "../../src/source/forwarding.js";
 import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/source_config.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
+import type { ChainVerifier } from "../../src/trust/trusted_lists/list_trust.js";
 import { VerifiedCertificates } from "../../src/verified_certificates.js";
 import { checkClient } from "./grpc_client.js";
 
@@ -30,6 +31,8 @@ export interface GatekeeperOptions {
    * peer certificate only and lists no forwarded headers for removal (the responses older tests expect).
    */
   readonly forwarding?: ForwardingOptions;
+  /** Trust from EU trusted lists (src/trust/trusted_lists/list_trust.ts) on top of `anchors`. */
+  readonly chainVerifier?: ChainVerifier;
 }
 
 export interface ForwardingOptions {
@@ -66,6 +69,7 @@ export function createGatekeeper(options: GatekeeperOptions): { gatekeeper: Gate
       headerPrefix: prefix,
       maxEntries: 1000,
       denialTtlMs: 0,
+      ...(options.chainVerifier === undefined ? {} : { chainVerifier: options.chainVerifier }),
     }),
     revocation: options.revocation ?? revocationDisabled,
     sources: forwarding.sources,
