@@ -17,6 +17,12 @@ export interface CertificateFacts {
   readonly issuer: string | undefined;
 }
 
+/**
+ * The issuer of a refused certificate is attacker-chosen and may be kilobytes (issue 13, item 3): enough
+ * of it to recognise the CA is kept, so a flood cannot inflate every log line and cached fact.
+ */
+export const MAX_LOGGED_ISSUER_CHARS = 200;
+
 /** A TPP retrying with a bad certificate is parsed once, not on every refusal. */
 const seen = new LRUCache<string, CertificateFacts>({ max: 1_000 });
 
@@ -31,10 +37,14 @@ export function certificateFacts(presented: PresentedCertificate): CertificateFa
 function parsedFacts(presented: PresentedCertificate): CertificateFacts {
   try {
     const cert = new X509Certificate(presented.der);
-    return { sha256: presented.sha256, serial: cert.serialNumber, issuer: cert.issuer };
+    return { sha256: presented.sha256, serial: cert.serialNumber, issuer: capped(cert.issuer) };
   } catch {
     return { sha256: presented.sha256, serial: undefined, issuer: undefined };
   }
+}
+
+function capped(issuer: string): string {
+  return issuer.length <= MAX_LOGGED_ISSUER_CHARS ? issuer : `${issuer.slice(0, MAX_LOGGED_ISSUER_CHARS)}…`;
 }
 
 /** The certificate fields of a decision line, the same names in the decision log and the audit trail. */

@@ -116,7 +116,7 @@ describe("revocation of the issuing CA (RFC 5280 6.3), with openssl CAs and CRLs
     const response = await gk.check(accounts(leaves[0]!.pem));
     expect(response.denied_response?.status.code).toBe(401);
     expect(headerValue(response, "x-authz-reason")).toBe("CERT_REVOKED");
-    expect(JSON.parse(response.denied_response!.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKED");
+    expect(JSON.parse(response.denied_response!.body).tppMessages[0].code).toBe("CERTIFICATE_REVOKE");
   });
 
   it("names the revoked CA in the denial's detail, and soft mode does not let it in either", async () => {
