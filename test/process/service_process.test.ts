@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,39 +9,7 @@ import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { PROJECT_ROOT } from "../../src/project_root.js";
 import { checkRequest } from "../support/gatekeeper.js";
 import { hostileCertificates } from "../support/hostile_certificates.js";
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-/**
- * Starts `src/main.ts` as its own process, as `npm start` would (through tsx instead of a build).
- * `nodeArgs` go before the script (e.g. a heap limit).
- */
-function startService(configFile: string, nodeArgs: readonly string[] = []): Running {
-  const args = [...nodeArgs, "--import", "tsx", join(PROJECT_ROOT, "src/main.ts"), configFile];
-  const child = spawn(process.execPath, args, {
-    cwd: PROJECT_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let stderr = "";
-  let partial = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    partial += chunk.toString();
-    const complete = partial.split("\n");
-    partial = complete.pop() ?? "";
-    for (const line of complete) if (line.trim() !== "") lines.push(JSON.parse(line));
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, stderr: () => stderr, exited };
-}
+import { type ServiceProcess, startServiceProcess } from "../support/service_process.js";
 
 async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 200; i++) {
@@ -67,7 +34,7 @@ function client<T>(service: string, port: number): T {
 type Unary<Req, Res> = (request: Req, cb: (error: grpc.ServiceError | null, response: Res) => void) => void;
 
 const dir = mkdtempSync(join(tmpdir(), "gk-process-"));
-const running: Running[] = [];
+const running: ServiceProcess[] = [];
 
 beforeAll(async () => {
   await ensureDemoPki(join(dir, "pki"));
@@ -96,7 +63,7 @@ describe("the service process", () => {
         `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
       ].join("\n"),
     );
-    const service = startService(config);
+    const service = startServiceProcess(config);
     running.push(service);
     const port = await waitFor(
       () => service.lines.find((line) => line.msg === "ext_authz listening")?.port as number | undefined,
@@ -159,7 +126,7 @@ describe("the service process", () => {
   it("refuses to start on a bad config, naming the file, the key and the problem", async () => {
     const config = join(dir, "bad.yaml");
     writeFileSync(config, "trust: { anchors: pki/root.pem }\npolicy: p.yaml\ncache: { certificates: -1 }\n");
-    const service = startService(config);
+    const service = startServiceProcess(config);
     running.push(service);
     expect(await service.exited).toBe(1);
     expect(service.stderr()).toContain(`config error: ${config}: cache.certificates:`);
@@ -170,7 +137,7 @@ describe("the service process", () => {
     writeFileSync(policy, "version: 1\nrules:\n  - { methods: [GET], path: /v1/x, roles: [PSP_XX] }\n");
     const config = join(dir, "bad-policy.yaml");
     writeFileSync(config, `trust: { anchors: pki/root.pem }\npolicy: ${policy}\n`);
-    const service = startService(config);
+    const service = startServiceProcess(config);
     running.push(service);
     expect(await service.exited).toBe(1);
     expect(service.stderr()).toContain(`config error: ${policy}: rules.0.roles.0`);
@@ -194,7 +161,7 @@ describe("the service process under a flood of hostile certificates (issue 13, i
       ].join("\n"),
     );
     // Before the fix this heap was exhausted after ~8-10k such certificates (JavaScript heap out of memory).
-    const service = startService(config, ["--max-old-space-size=128"]);
+    const service = startServiceProcess(config, ["--max-old-space-size=128"]);
     running.push(service);
     const port = await waitFor(
       () => service.lines.find((line) => line.msg === "ext_authz listening")?.port as number | undefined,

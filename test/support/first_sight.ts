@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -7,6 +6,7 @@ import { PROJECT_ROOT } from "../../src/project_root.js";
 import { checkRequest, headerValue } from "./gatekeeper.js";
 import { checkClient } from "./grpc_client.js";
 import type { OpensslCa } from "./openssl_ca.js";
+import { startServiceProcess } from "./service_process.js";
 
 /**
  * A fresh service process whose very first Check is for a certificate it has never seen, answered by a
@@ -92,24 +92,7 @@ interface SpawnedService {
 }
 
 function spawnService(configFile: string): SpawnedService {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", join(PROJECT_ROOT, "src/main.ts"), configFile],
-    { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const lines: Record<string, unknown>[] = [];
-  let partial = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    partial += chunk.toString();
-    const complete = partial.split("\n");
-    partial = complete.pop() ?? "";
-    for (const line of complete) if (line.trim() !== "") lines.push(JSON.parse(line));
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const { child, lines, stderr, exited } = startServiceProcess(configFile);
   return {
     lines,
     waitForLine: async (match) => {
@@ -120,7 +103,7 @@ function spawnService(configFile: string): SpawnedService {
         if (child.exitCode !== null) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      throw new Error(`the service never logged the line awaited; stderr: ${stderr}`);
+      throw new Error(`the service never logged the line awaited; stderr: ${stderr()}`);
     },
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");
