@@ -11,8 +11,9 @@
  *      added latency at the level nearest half of the service's saturation;
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
  *   3. the core alone, in process (what the service adds apart from gRPC);
- *   4. CRL parse time and memory for 1.5k, 100k and 500k entries (bench/crl.bench.ts).
- * Prints tables and writes them to bench/results.md. No assertions: numbers are for people.
+ *   4. CRL parse time and memory for 1.5k, 100k and 500k entries (bench/crl.bench.ts);
+ *   5. memory of the real process under a flood of hostile certificates (bench/flood.bench.ts).
+ * Prints tables and writes them to bench/results.md, keeping the sections other benches wrote. No assertions: numbers are for people.
  */
 import "reflect-metadata";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -26,8 +27,10 @@ import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import { coreWarmPath } from "./core.bench.js";
 import { crlParseSection } from "./crl.bench.js";
+import { floodSection } from "./flood.bench.js";
 import { h2loadAvailable, runH2load, type Sample } from "./h2load.js";
 import { runLoad } from "./load.js";
+import { writeResults } from "./results_file.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -159,7 +162,9 @@ async function main(): Promise<void> {
     );
     out("");
     for (const line of await crlParseSection()) out(line);
-    writeFileSync(join(ROOT, "bench", "results.md"), `${report.join("\n")}\n`);
+    out("");
+    for (const line of await floodSection()) out(line);
+    writeResults(report.join("\n"));
     process.stdout.write("\n(written to bench/results.md)\n");
   } finally {
     for (const child of children) child.kill("SIGTERM");

@@ -6,12 +6,13 @@
  */
 import "reflect-metadata";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { bigCrl } from "../test/revocation/big_crl.js";
 import { killRunningOpenssl, OpensslCa } from "../test/support/openssl_ca.js";
+import { writeResults } from "./results_file.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const SIZES = [1_500, 100_000, 500_000];
@@ -79,20 +80,9 @@ function row(f: Figures): string {
   return `| ${f.entries} | ${mb(f.bytes / 1024 / 1024)} | ${f.firstMs.toFixed(0)} ms | ${f.bestMs.toFixed(0)} ms | ${mb(f.retainedMb)} | ${mb(f.rssGrowthMb)} | ${mb(f.maxRssMb)} |`;
 }
 
-/** Replaces section 4 of bench/results.md (or appends it), leaving the other sections as they are. */
-function writeSection(lines: readonly string[]): void {
-  const file = join(ROOT, "bench", "results.md");
-  const text = readFileSync(file, "utf8");
-  const start = text.indexOf(CRL_SECTION_TITLE);
-  const next = start === -1 ? -1 : text.indexOf("\n## ", start + CRL_SECTION_TITLE.length);
-  const before = start === -1 ? `${text.trimEnd()}\n\n` : text.slice(0, start);
-  const after = next === -1 ? "" : text.slice(next + 1);
-  writeFileSync(file, `${before}${lines.join("\n")}\n${after === "" ? "" : `\n${after}`}`);
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const lines = await crlParseSection();
   process.stdout.write(`${lines.join("\n")}\n`);
-  writeSection(lines);
+  writeResults(lines.join("\n"));
   process.stdout.write("\n(section 4 written to bench/results.md)\n");
 }

@@ -6,7 +6,7 @@
  * Writes its own section of bench/results.md. `npm run bench:first-sight [-- starts]`.
  */
 import "reflect-metadata";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PATH, startRevocationLab } from "../test/revocation/lab.js";
@@ -16,9 +16,9 @@ import {
   freshQwac,
   writeFirstSightConfig,
 } from "../test/support/first_sight.js";
+import { writeResults } from "./results_file.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
 
-const RESULTS = join(import.meta.dirname, "results.md");
 const HEADING = "## First sight after a fresh start";
 const starts = Number(process.argv[2] ?? "10");
 
@@ -110,21 +110,13 @@ function render(live: readonly FirstSight[], replayed: readonly FirstSight[]): s
   ].join("\n");
 }
 
-/** Replaces this bench's own section, leaving every other section of results.md as it was. */
-function withSection(text: string, section: string): string {
-  const at = text.indexOf(HEADING);
-  if (at < 0) return `${text.trimEnd()}\n\n${section}`;
-  const next = text.indexOf("\n## ", at + HEADING.length);
-  return `${text.slice(0, at)}${section}${next < 0 ? "" : text.slice(next + 1)}`;
-}
-
 const dir = mkdtempSync(join(tmpdir(), "gk-bench-first-sight-"));
 try {
   const live = await liveResponder(dir);
   const replayed = await replayedAnswers(dir);
   const section = render(live, replayed);
   console.log(section);
-  writeFileSync(RESULTS, withSection(readFileSync(RESULTS, "utf8"), section));
+  writeResults(section);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
