@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
 import { realPsd2Path } from "../support/shared_fixtures.js";
 import { AI_URLS, type CliPki, DAY_MS, QEVCP_W, write, writeCliPki } from "./pki.js";
-import { json, runQwac, STACK_LINE, stopRunningQwac } from "./support.js";
+import { json, runQwac, STACK_LINE, spawnQwac, stopRunningQwac } from "./support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qwac-cli-"));
 let pki: CliPki;
@@ -114,8 +114,8 @@ describe("qwac inspect reads what a QWAC says", () => {
     expect(report.certificate.sha256).toBe(sha256(pki.ai.cert.rawData));
   });
 
-  it("reads the certificate from stdin with -", async () => {
-    const run = await runQwac(["inspect", "-", "--json"], readFileSync(pki.files.pi));
+  it("reads the certificate from stdin with - (a real process, stdin a pipe)", async () => {
+    const run = await spawnQwac(["inspect", "-", "--json"], readFileSync(pki.files.pi));
     expect(run.code).toBe(0);
     expect(json<Report>(run).psd2).toMatchObject({
       organizationIdentifier: "PSDDE-BAFIN-20002",
@@ -199,7 +199,7 @@ describe("qwac inspect says clearly what is wrong", () => {
   });
 
   it("treats a missing file as a usage error, exit 2", async () => {
-    const run = await runQwac(["inspect", join(dir, "no-such.pem")]);
+    const run = await spawnQwac(["inspect", join(dir, "no-such.pem")]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`qwac: cannot read ${join(dir, "no-such.pem")}: ENOENT\n`);
   });
@@ -230,7 +230,7 @@ describe("qwac inspect prints certificate text harmlessly", () => {
 
 describe("qwac usage errors exit 2 with a hint, never a stack", () => {
   it("prints the usage when no command is given", async () => {
-    const run = await runQwac([]);
+    const run = await spawnQwac([]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("qwac: no command given");
     expect(run.stderr).toContain("qwac inspect FILE");
@@ -255,7 +255,7 @@ describe("qwac usage errors exit 2 with a hint, never a stack", () => {
   });
 
   it("prints the usage on --help, exit 0", async () => {
-    const run = await runQwac(["--help"]);
+    const run = await spawnQwac(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("qwac inspect FILE");
   });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { runQwacCommand } from "../../src/cli/command.js";
 import { PROJECT_ROOT } from "../../src/project_root.js";
 
 /** `qwac` as an operator runs it: its own node process, through tsx instead of a build. */
@@ -16,7 +18,22 @@ const RUN_LIMIT_MS = 25_000;
 
 const running = new Set<ChildProcess>();
 
-export function runQwac(args: readonly string[], stdin?: Buffer | string): Promise<QwacRun> {
+/**
+ * `qwac` run in the test's own process: the same command, arguments, stdin and output an operator gets,
+ * without a node start per call. `spawnQwac` keeps the real process for what only it shows (exit status,
+ * the streams, stdin from a pipe).
+ */
+export async function runQwac(args: readonly string[], stdin?: Buffer | string): Promise<QwacRun> {
+  const output = await runQwacCommand(args, {
+    now: () => new Date(),
+    stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]),
+    stdinIsTerminal: false,
+    debug: false,
+  });
+  return { code: output.exitCode, stdout: output.stdout, stderr: output.stderr };
+}
+
+export function spawnQwac(args: readonly string[], stdin?: Buffer | string): Promise<QwacRun> {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
     cwd: PROJECT_ROOT,
     stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
