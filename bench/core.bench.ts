@@ -7,45 +7,40 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import type { Gate } from "../src/authorize.js";
 import { createDemoPki } from "../src/demo/demo_pki.js";
 import { toCheckInput } from "../src/envoy/check_request.js";
 import { EncodedResponses } from "../src/envoy/encoded_responses.js";
 import { loadProtos, servedAuthorization } from "../src/envoy/protos.js";
 import type { WireCheckRequest } from "../src/envoy/wire.js";
-import { Gatekeeper } from "../src/gatekeeper.js";
-import { createLogger } from "../src/log.js";
+import { andThen, type Settled } from "../src/foundation/settled.js";
+import { decisionRecorder } from "../src/ops/decision_recorder.js";
+import { createLogger } from "../src/ops/log.js";
 import { GatekeeperMetrics } from "../src/ops/metrics.js";
+import { assembleGate } from "../src/pipeline/gate.js";
+import { Gatekeeper } from "../src/pipeline/gatekeeper.js";
 import { parsePolicy } from "../src/policy/policy.js";
 import { revocationDisabled } from "../src/revocation/revocation.js";
-import { andThen, type Settled } from "../src/settled.js";
-import { peerOnlyForwarding } from "../src/source/forwarding.js";
+import { peerOnlyForwarding } from "../src/source/provenance/forwarding.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
-import { VerifiedCertificates } from "../src/verified_certificates.js";
 
 export async function coreWarmPath(
   iterations: number,
 ): Promise<{ usPerCheck: number; checksPerSecond: number }> {
   const pki = await createDemoPki();
   const now = (): Date => new Date();
-  const { sources, serverName } = peerOnlyForwarding(16_384, 1000);
-  const gate: Gate = {
+  const gate = assembleGate({
     policy: parsePolicy(
       readFileSync(join(import.meta.dirname, "../policies/berlin-group.yaml"), "utf8"),
       "bg.yaml",
     ),
-    certificates: new VerifiedCertificates({
-      trust: trustStoreFromCertificates([pki.root.cert], [pki.intermediate.cert]),
-      qwac: { acceptEseal: false },
-      headerPrefix: "x-tpp-",
-      maxEntries: 1000,
-      denialTtlMs: 60_000,
-    }),
+    trust: trustStoreFromCertificates([pki.root.cert], [pki.intermediate.cert]),
+    forwarding: peerOnlyForwarding(16_384, 1000),
     revocation: revocationDisabled,
-    sources,
-    serverName,
     now,
-  };
+    qwac: { acceptEseal: false },
+    headerPrefix: "x-tpp-",
+    cache: { certificates: 1000, maxBytes: 64 * 1024 * 1024, denialTtlSeconds: 60 },
+  });
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const logger = createLogger("info", sink);
   const path = "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked";
@@ -69,7 +64,10 @@ export async function coreWarmPath(
   };
   const responses = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
   const metrics = new GatekeeperMetrics({ processMetrics: false });
-  const gatekeeper = new Gatekeeper({ gate, responses, mode: "enforce" }, { logger, metrics });
+  const gatekeeper = new Gatekeeper(
+    { gate, responses, mode: "enforce" },
+    decisionRecorder({ logger, metrics }),
+  );
   const encoded = new EncodedResponses(servedAuthorization(loadProtos().authorization).encodeResponse);
   // As the gRPC edge runs it: a warm Check settles in the same turn, so the loop waits only when it must.
   const once = (): Settled<void> => {

@@ -29,7 +29,7 @@ for (let run = 0; run < RUNS; run++) {
   const started = performance.now();
   const outcome = await verifyCrl(der, { issuer, now: new Date(), clockSkewMs: 0 });
   times.push(performance.now() - started);
-  if (!outcome.ok) throw new Error(`${outcome.failure.code}: ${outcome.failure.detail}`);
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.detail}`);
   entries = outcome.value.revoked.size;
   kept = outcome.value;
 }

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
-import { PROJECT_ROOT } from "../src/project_root.js";
+import { PROJECT_ROOT } from "../src/foundation/project_root.js";
 import { checkRequest } from "../test/support/gatekeeper.js";
 import { checkClient } from "../test/support/grpc_client.js";
 import { hostileCertificates } from "../test/support/hostile_certificates.js";

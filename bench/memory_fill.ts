@@ -8,10 +8,10 @@
 import "reflect-metadata";
 import { createPrivateKey, sign } from "node:crypto";
 import { createDemoPki } from "../src/demo/demo_pki.js";
-import { PeerCertificates } from "../src/source/peer_certificate.js";
+import { VerifiedCertificates } from "../src/pipeline/verified_certificates.js";
+import { PeerCertificates } from "../src/source/decoding/peer_certificate.js";
 import { certificateParts } from "../src/trust/certificate_der.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
-import { VerifiedCertificates } from "../src/verified_certificates.js";
 
 const count = Number(process.argv[2] ?? "100000");
 const maxEntries = Number(process.argv[3] ?? String(count));

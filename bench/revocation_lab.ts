@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
-import { generateKey, issueCertificate, psd2Roles } from "../src/pki/factory.js";
+import { generateKey, issueCertificate, psd2Roles } from "../src/demo/certificate_factory.js";
 import { buildOcspRequest } from "../src/revocation/ocsp.js";
 import { prepareSubject } from "../src/revocation/subject.js";
 import { killRunningOpenssl, LoopbackServer, OpensslCa, replayKey } from "../test/support/openssl_ca.js";
@@ -44,7 +44,7 @@ export async function startBenchRevocationLab(count: number): Promise<BenchRevoc
     });
     await ca.recordValid(`tpp-${i}`, issued.pem);
     const subject = prepareSubject(new X509Certificate(issued.pem), ca.cert.cert);
-    if (!subject.ok) throw new Error(subject.denial.detail);
+    if (!subject.ok) throw new Error(subject.error.detail);
     const request = buildOcspRequest({ subject: subject.value, hash: "sha1" });
     answers.set(
       replayKey(request),

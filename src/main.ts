@@ -1,8 +1,8 @@
 import "reflect-metadata";
 import { join } from "node:path";
-import { ConfigError } from "./config/config_error.js";
 import { ensureDemoPki } from "./demo/demo_pki.js";
-import { PROJECT_ROOT } from "./project_root.js";
+import { ConfigError } from "./foundation/config_error.js";
+import { PROJECT_ROOT } from "./foundation/project_root.js";
 import { startService } from "./service.js";
 
 /** Process wiring only: argv -> service -> signals. */

@@ -2,19 +2,20 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { loadConfig } from "./config/config.js";
+import { type LoadedSnapshot, loadSnapshot } from "./config/snapshot.js";
 import { AuthorizationServer } from "./envoy/server.js";
-import { Gatekeeper } from "./gatekeeper.js";
+import { PROJECT_ROOT } from "./foundation/project_root.js";
 import { HttpAuthorizationServer } from "./http/http_server.js";
-import { createLogger, type Logger } from "./log.js";
 import { AuditLog } from "./ops/audit_log.js";
+import { decisionRecorder } from "./ops/decision_recorder.js";
 import { ExpiryWatch } from "./ops/expiry_watch.js";
+import { createLogger, type Logger } from "./ops/log.js";
 import { type BuildInfo, GatekeeperMetrics } from "./ops/metrics.js";
 import { OpsServer } from "./ops/ops_server.js";
 import { Reloader } from "./ops/reloader.js";
 import { warmUpAndLog } from "./ops/warm_up.js";
-import { PROJECT_ROOT } from "./project_root.js";
+import { Gatekeeper } from "./pipeline/gatekeeper.js";
 import type { RevocationDeps } from "./revocation/checker.js";
-import { type LoadedSnapshot, loadSnapshot } from "./snapshot.js";
 import { registerTrustedListMetrics } from "./trust/trusted_lists/metrics.js";
 import { startTrustedLists, type TrustedListsRuntime } from "./trust/trusted_lists/runtime.js";
 
@@ -76,7 +77,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     forget: (tppId, sha256, lastOfTpp) => metrics.forgetTpp(tppId, sha256, lastOfTpp),
   });
   const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file, log);
-  const gatekeeper = new Gatekeeper(initial, { logger: log, metrics, expiry, ...(audit ? { audit } : {}) });
+  const gatekeeper = new Gatekeeper(
+    initial,
+    decisionRecorder({ logger: log, metrics, expiry, ...(audit ? { audit } : {}) }),
+  );
   const reloader = new Reloader({
     configFile: options.configFile,
     deps: snapshotDeps,

@@ -1,9 +1,10 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { CheckInput } from "../src/check_input.js";
 import type { Decision } from "../src/decision/decision.js";
 import type { TppIdentity } from "../src/decision/identity.js";
-import { createLogger, DecisionLog } from "../src/log.js";
+import type { CheckInput } from "../src/foundation/check_input.js";
+import { DecisionLog } from "../src/ops/decision_log.js";
+import { createLogger } from "../src/ops/log.js";
 
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CheckInput } from "../src/check_input.js";
 import { createDemoPki, type DemoPki } from "../src/demo/demo_pki.js";
+import type { CheckInput } from "../src/foundation/check_input.js";
 import { createGatekeeper } from "./support/gatekeeper.js";
 
 const POLICY = [

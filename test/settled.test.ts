@@ -1,6 +1,6 @@
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { andThen, type Settled, settle } from "../src/settled.js";
+import { andThen, type Settled, settle } from "../src/foundation/settled.js";
 
 function outcomes<T>(
   run: () => Settled<T>,

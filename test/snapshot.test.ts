@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSnapshot } from "../src/config/snapshot.js";
 import { createDemoPki } from "../src/demo/demo_pki.js";
-import { loadSnapshot } from "../src/snapshot.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gk-snapshot-"));
 const config = join(dir, "config.yaml");

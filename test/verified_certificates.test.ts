@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { issueCertificate, psd2Roles } from "../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../src/demo/demo_pki.js";
-import { issueCertificate, psd2Roles } from "../src/pki/factory.js";
-import { presented } from "../src/source/presented_certificate.js";
+import { MAX_CACHED_DETAIL_CHARS, VerifiedCertificates } from "../src/pipeline/verified_certificates.js";
+import { presented } from "../src/source/decoding/presented_certificate.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
-import { MAX_CACHED_DETAIL_CHARS, VerifiedCertificates } from "../src/verified_certificates.js";
 import { hostileCertificates } from "./support/hostile_certificates.js";
 
 let pki: DemoPki;
@@ -88,7 +88,7 @@ describe("the parse + chain cache", () => {
     clock.now = new Date(notAfter.getTime() + 1000);
     const later = await cache.verify(cert, clock.now);
     expect(later.ok).toBe(false);
-    if (!later.ok) expect(later.denial.reason).toBe("CERT_EXPIRED");
+    if (!later.ok) expect(later.error.reason).toBe("CERT_EXPIRED");
   });
 
   it("remembers a denial only for its TTL, so a not-yet-valid certificate is admitted once valid", async () => {
@@ -103,7 +103,7 @@ describe("the parse + chain cache", () => {
     const cache = cacheOf();
     const cert = presented(Buffer.from(future.cert.rawData), "peer");
     const early = await cache.verify(cert, clock.now);
-    expect(early.ok ? "ok" : early.denial.reason).toBe("CERT_NOT_YET_VALID");
+    expect(early.ok ? "ok" : early.error.reason).toBe("CERT_NOT_YET_VALID");
     clock.now = new Date(notBefore.getTime() + 61_000);
     expect((await cache.verify(cert, clock.now)).ok).toBe(true);
   });
@@ -113,10 +113,10 @@ describe("memory bounds of the verdict cache", () => {
   it("caches a denial compactly: the reason and a short detail, never the certificate's names", async () => {
     const cache = cacheOf();
     const denied = await cache.verify(hostile(1), new Date());
-    expect(denied.ok ? "ok" : denied.denial.reason).toBe("CERT_UNTRUSTED");
+    expect(denied.ok ? "ok" : denied.error.reason).toBe("CERT_UNTRUSTED");
     if (denied.ok) return;
-    expect(denied.denial.detail).not.toContain("hostile-unit-");
-    expect(denied.denial.detail?.length).toBeLessThanOrEqual(MAX_CACHED_DETAIL_CHARS);
+    expect(denied.error.detail).not.toContain("hostile-unit-");
+    expect(denied.error.detail?.length).toBeLessThanOrEqual(MAX_CACHED_DETAIL_CHARS);
     // The whole entry, key included, is estimated well under a kilobyte (the names alone are 9 KB).
     expect(cache.bytes).toBeLessThan(1024);
   });

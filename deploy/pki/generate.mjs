@@ -18,7 +18,7 @@ const DAY_MS = 86_400_000;
 const modules = process.env.GATEKEEPER_MODULES ?? fileURLToPath(new URL("../../dist/src/", import.meta.url));
 const load = (path) => import(pathToFileURL(join(modules, path)).href);
 const { createDemoPki } = await load("demo/demo_pki.js");
-const { issueCertificate, psd2Roles } = await load("pki/factory.js");
+const { issueCertificate, psd2Roles } = await load("demo/certificate_factory.js");
 
 const [qtspDir, caKeyFile] = process.argv.slice(2);
 if (qtspDir === undefined || caKeyFile === undefined) {

@@ -1,4 +1,4 @@
-import type { DenyReason } from "../reasons.js";
+import type { DenyReason } from "../foundation/reasons.js";
 
 /**
  * What has to happen for each deny reason, written for the ticket an operator sends to a TPP. Keyed by

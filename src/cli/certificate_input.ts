@@ -1,8 +1,8 @@
 import { createReadStream } from "node:fs";
 import { X509Certificate } from "@peculiar/x509";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
-import { derFromBase64, isDerSequence, pemCertificates, percentDecoded } from "../source/pem.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
+import { derFromBase64, isDerSequence, pemCertificates, percentDecoded } from "../source/decoding/pem.js";
 
 /**
  * What the user handed to `qwac inspect`, decoded: the leaf and any further certificates of a PEM bundle.

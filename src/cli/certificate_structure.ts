@@ -1,5 +1,5 @@
 import { X509Certificate } from "@peculiar/x509";
-import { type Denial, deny } from "../reasons.js";
+import { type Denial, deny } from "../foundation/reasons.js";
 import { certFacts } from "../trust/cert_facts.js";
 import { leafOwnDenial } from "../trust/path_rules.js";
 
@@ -16,7 +16,7 @@ import { leafOwnDenial } from "../trust/path_rules.js";
  */
 export function leafStructureDenial(leaf: X509Certificate): Denial | undefined {
   const facts = certFacts(leaf);
-  if (!facts.ok) return facts.denial;
+  if (!facts.ok) return facts.error;
   try {
     // A fresh copy: the library keeps whatever a failed first decode left, so another reader's earlier
     // attempt on `leaf` must not make this one pass.

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { X509Certificate } from "@peculiar/x509";
+import { type LoadedSnapshot, loadSnapshot } from "../config/snapshot.js";
 import { readPolicyFile } from "../policy/policy_file.js";
-import { type LoadedSnapshot, loadSnapshot } from "../snapshot.js";
-import { type TrustStore, verifyChain } from "../trust/chain.js";
+import { verifyChain } from "../trust/chain.js";
+import type { TrustStore } from "../trust/trust_store.js";
 import type { CheckConfigCommand } from "./args.js";
 import { type CommandOutput, EXIT_GOOD } from "./command_output.js";
 import { renderJson } from "./render_json.js";
@@ -139,7 +140,7 @@ async function orphanWarnings(trust: TrustStore, at: Date): Promise<string[]> {
   const warnings: string[] = [];
   for (const intermediate of trust.intermediates) {
     const chain = await verifyChain(intermediate, trust, { now: at });
-    if (!chain.ok && chain.denial.reason === "CERT_UNTRUSTED") {
+    if (!chain.ok && chain.error.reason === "CERT_UNTRUSTED") {
       warnings.push(`intermediate "${intermediate.subject}" does not chain to any configured anchor`);
     }
   }

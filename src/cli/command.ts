@@ -1,4 +1,4 @@
-import { ConfigError } from "../config/config_error.js";
+import { ConfigError } from "../foundation/config_error.js";
 import { parseCommand, USAGE } from "./args.js";
 import type { InputSources } from "./certificate_input.js";
 import { runCheckConfig } from "./check_config.js";

@@ -1,5 +1,5 @@
 import type { Deny } from "../decision/decision.js";
-import { REASONS } from "../reasons.js";
+import { REASONS } from "../foundation/reasons.js";
 import { roleExplanation } from "./advice.js";
 import type { DecisionCheck } from "./report.js";
 import type { DecisionFinding } from "./service_checks.js";

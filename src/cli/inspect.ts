@@ -1,6 +1,6 @@
+import { type Denial, REASONS } from "../foundation/reasons.js";
+import { fail } from "../foundation/result.js";
 import { readQwac } from "../qwac/qwac.js";
-import { type Denial, REASONS } from "../reasons.js";
-import { fail } from "../result.js";
 import { ADVICE } from "./advice.js";
 import type { InspectCommand } from "./args.js";
 import { certificateFacts } from "./certificate_facts.js";
@@ -22,7 +22,7 @@ export interface InspectEnvironment extends InputSources {
 export async function runInspect(command: InspectCommand, env: InspectEnvironment): Promise<CommandOutput> {
   const input = await readCertificateInput(command.input, env);
   if ("unreadable" in input) return usageError(input.unreadable);
-  if (!input.ok) return notACertificate(command, input.denial, env.now());
+  if (!input.ok) return notACertificate(command, input.error, env.now());
   const at = command.at ?? env.now();
   const service =
     command.configFile === undefined

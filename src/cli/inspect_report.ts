@@ -1,7 +1,7 @@
+import { type Denial, type DenyReason, REASONS } from "../foundation/reasons.js";
+import type { Result } from "../foundation/result.js";
 import { inStableOrder } from "../qwac/psd2_roles.js";
 import type { Qwac } from "../qwac/qwac.js";
-import { type Denial, type DenyReason, REASONS } from "../reasons.js";
-import type { Result } from "../result.js";
 import { ADVICE, QSEALC_NOT_QWAC_ADVICE } from "./advice.js";
 import type { CertificateFacts } from "./certificate_facts.js";
 import type { InputFormat } from "./certificate_input.js";
@@ -116,7 +116,7 @@ function psd2Section(psd2: Psd2Facts): Psd2Section {
 
 function qcSection(qc: QcFacts): QcSection {
   const info = qc.statements.ok ? qc.statements.value : undefined;
-  const undecodable = qc.statements.ok ? [] : [qc.statements.denial.detail ?? "undecodable"];
+  const undecodable = qc.statements.ok ? [] : [qc.statements.error.detail ?? "undecodable"];
   return {
     decoded: info !== undefined,
     compliance: info?.compliance ?? false,

@@ -14,6 +14,7 @@ import {
   QcEuRetentionPeriod,
 } from "@peculiar/asn1-x509-qualified-etsi";
 import type { X509Certificate } from "@peculiar/x509";
+import type { Result } from "../foundation/result.js";
 import {
   ID_AT_ORGANIZATION_IDENTIFIER,
   readOrganizationIdentifier,
@@ -21,7 +22,6 @@ import {
 import { type Psd2Role, roleForOid } from "../qwac/psd2_roles.js";
 import { ID_ETSI_PSD2_QC_STATEMENT } from "../qwac/psd2_statement_asn1.js";
 import { describeQcStatements, type QcStatementsInfo } from "../qwac/qwac.js";
-import type { Result } from "../result.js";
 
 /**
  * What the qcStatements extension and the subject say about the holder, for display. The verdict on
@@ -147,7 +147,7 @@ export function psd2Facts(cert: X509Certificate, statements: Result<QcStatements
   return {
     organizationName,
     organizationIdentifier: orgIds[0],
-    organizationIdentifierProblem: orgId.ok ? undefined : orgId.denial.detail,
+    organizationIdentifierProblem: orgId.ok ? undefined : orgId.error.detail,
     roles: psd2?.ok ? psd2.value.roles.map((entry) => ({ ...entry, role: roleForOid(entry.oid) })) : [],
     ncaName: psd2?.ok ? psd2.value.ncaName : undefined,
     ncaId: psd2?.ok ? psd2.value.ncaId : undefined,
@@ -159,7 +159,7 @@ function statementProblem(
   statements: Result<QcStatementsInfo>,
   psd2: QcStatementsInfo["psd2"],
 ): string | undefined {
-  if (!statements.ok) return statements.denial.detail;
+  if (!statements.ok) return statements.error.detail;
   if (psd2 === undefined) return "no PSD2 statement (0.4.0.19495.2)";
-  return psd2.ok ? undefined : psd2.denial.detail;
+  return psd2.ok ? undefined : psd2.error.detail;
 }

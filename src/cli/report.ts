@@ -1,4 +1,4 @@
-import type { DenyReason } from "../reasons.js";
+import type { DenyReason } from "../foundation/reasons.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
 import type { Actor } from "./advice.js";
 import type { InputFormat } from "./certificate_input.js";

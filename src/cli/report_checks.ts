@@ -1,6 +1,6 @@
+import { type Denial, type DenyReason, REASONS } from "../foundation/reasons.js";
+import type { Result } from "../foundation/result.js";
 import type { Qwac } from "../qwac/qwac.js";
-import { type Denial, type DenyReason, REASONS } from "../reasons.js";
-import type { Result } from "../result.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
 import type { ChainResult } from "../trust/chain.js";
 import { type CertificateFacts, readableName } from "./certificate_facts.js";
@@ -28,7 +28,7 @@ export function structureCheck(denial: Denial | undefined): CheckLine {
 }
 
 export function qwacCheck(qwac: Result<Qwac>, acceptEseal: boolean): CheckLine {
-  if (!qwac.ok) return failed(qwac.denial);
+  if (!qwac.ok) return failed(qwac.error);
   const { qcTypes, roles, unknownRoleOids } = qwac.value;
   const kind = qcTypes.includes("web")
     ? "a QWAC"
@@ -84,7 +84,7 @@ export function validityCheck(cert: CertificateFacts, at: Date): CheckLine {
 
 export function chainCheck(service: ServiceFacts): ChainCheck {
   const chain = service.chain;
-  if (!chain.ok) return { ...failed(chain.denial, offeredHint(service.chainWithOffered)), path: [] };
+  if (!chain.ok) return { ...failed(chain.error, offeredHint(service.chainWithOffered)), path: [] };
   return {
     status: "pass",
     reason: null,

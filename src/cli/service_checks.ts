@@ -1,11 +1,14 @@
 import type { X509Certificate } from "@peculiar/x509";
-import type { CheckInput } from "../check_input.js";
 import type { Config } from "../config/config.js";
+import { type LoadedSnapshot, loadSnapshot } from "../config/snapshot.js";
 import type { Decision } from "../decision/decision.js";
-import { Gatekeeper } from "../gatekeeper.js";
-import { createLogger } from "../log.js";
-import type { Denial } from "../reasons.js";
-import type { Result } from "../result.js";
+import type { CheckInput } from "../foundation/check_input.js";
+import type { Denial } from "../foundation/reasons.js";
+import type { Result } from "../foundation/result.js";
+import type { Settled } from "../foundation/settled.js";
+import { decisionRecorder } from "../ops/decision_recorder.js";
+import { createLogger } from "../ops/log.js";
+import { Gatekeeper } from "../pipeline/gatekeeper.js";
 import {
   type RevocationChecker,
   type RevocationStatus,
@@ -13,9 +16,7 @@ import {
   revocationDisabled,
 } from "../revocation/revocation.js";
 import { prepareChainSubject } from "../revocation/subject.js";
-import type { Settled } from "../settled.js";
-import { type LoadedSnapshot, loadSnapshot } from "../snapshot.js";
-import { buildForwarding, type Forwarding } from "../source/forwarding.js";
+import { buildForwarding, type Forwarding } from "../source/provenance/forwarding.js";
 import { type ChainResult, verifyChain } from "../trust/chain.js";
 import type { CertificateInput } from "./certificate_input.js";
 
@@ -101,7 +102,7 @@ async function revocationFinding(
   if (!chain.ok) return { kind: "skipped", why: "no-chain" };
   // The whole path, as the service checks it: the decision reuses this answer (answerOnce, same key).
   const subject = prepareChainSubject(chain.value.path);
-  if (!subject.ok) return { kind: "unprepared", denial: subject.denial };
+  if (!subject.ok) return { kind: "unprepared", denial: subject.error };
   return { kind: "checked", status: await checker.check(subject.value, options.now()) };
 }
 
@@ -135,7 +136,7 @@ async function decide(
   const gate = { ...snapshot.gate, sources: direct.sources, serverName: direct.serverName, revocation };
   const gatekeeper = new Gatekeeper(
     { gate, responses: snapshot.responses, mode: snapshot.mode },
-    { logger: createLogger("silent") },
+    decisionRecorder({ logger: createLogger("silent") }),
   );
   const outcome = await gatekeeper.check(envoyCheckInput(leaf, request.method, request.path));
   return {

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { ConfigError } from "../foundation/config_error.js";
 import { httpConfigSchema } from "../http/http_config.js";
 import { revocationConfigSchema } from "../revocation/config.js";
-import { sniSchema, sourcesSchema, trustedHopsSchema } from "../source/source_config.js";
+import { sniSchema, sourcesSchema, trustedHopsSchema } from "../source/provenance/source_config.js";
 import { type TrustedListsConfig, trustedListsConfigSchema } from "../trust/trusted_lists/config.js";
-import { ConfigError } from "./config_error.js";
 import { configErrorFromZod } from "./zod_issue.js";
 
 const listenSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { ConfigError } from "./config_error.js";
+import { ConfigError } from "../foundation/config_error.js";
 
 /** The first schema problem as a ConfigError: file, dotted key, and what is wrong. */
 export function configErrorFromZod(file: string, error: z.ZodError): ConfigError {

@@ -1,4 +1,4 @@
-import { type DenyReason, REASONS, type ReasonEntry } from "../reasons.js";
+import { type DenyReason, REASONS, type ReasonEntry } from "../foundation/reasons.js";
 import type { HeaderList } from "./identity.js";
 import { echoedRequestId } from "./request_id.js";
 

@@ -1,7 +1,7 @@
 import { X509Certificate } from "@peculiar/x509";
 import { LRUCache } from "lru-cache";
 import type { RevocationStatus } from "../revocation/revocation.js";
-import type { PresentedCertificate } from "../source/presented_certificate.js";
+import type { PresentedCertificate } from "../source/decoding/presented_certificate.js";
 import type { Decision } from "./decision.js";
 
 /**

@@ -1,7 +1,7 @@
+import type { Denial, DenyReason } from "../foundation/reasons.js";
 import type { RouteRequirement } from "../policy/policy.js";
-import type { Denial, DenyReason } from "../reasons.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
-import type { CertificateOrigin, PresentedCertificate } from "../source/presented_certificate.js";
+import type { CertificateOrigin, PresentedCertificate } from "../source/decoding/presented_certificate.js";
 import type { HeaderList, TppIdentity } from "./identity.js";
 
 /** The outcome of one Check, independent of how it goes back on the wire. */

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type IssuedCertificate, issueCertificate, psd2Roles } from "../pki/factory.js";
-import { PROJECT_ROOT } from "../project_root.js";
+import { PROJECT_ROOT } from "../foundation/project_root.js";
 import type { Psd2Role } from "../qwac/qwac.js";
+import { type IssuedCertificate, issueCertificate, psd2Roles } from "./certificate_factory.js";
 
 /** Where `npm start` keeps the generated demo PKI (git-ignored). */
 export const DEMO_PKI_DIR = join(PROJECT_ROOT, "demo", "pki");

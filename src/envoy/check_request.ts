@@ -1,5 +1,5 @@
-import type { CheckInput } from "../check_input.js";
 import { requestIdOr } from "../decision/request_id.js";
+import type { CheckInput } from "../foundation/check_input.js";
 import type { WireCheckRequest, WireHeaderValue, WireHttpRequest } from "./wire.js";
 
 const NO_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({});

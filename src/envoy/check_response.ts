@@ -1,21 +1,10 @@
-import type { CheckInput } from "../check_input.js";
 import { denialHeaders, errorBody, httpStatus } from "../decision/berlin_group.js";
 import type { Allow, Decision, Deny } from "../decision/decision.js";
 import type { HeaderList } from "../decision/identity.js";
+import type { ResponseSettings } from "../decision/response_settings.js";
 import { upstreamHeaders } from "../decision/upstream_headers.js";
+import type { CheckInput } from "../foundation/check_input.js";
 import type { WireCheckResponse, WireHeaderValueOption, WireStruct, WireStructValue } from "./wire.js";
-
-export interface ResponseSettings {
-  /** Prefix of the identity headers, lower-case, e.g. `x-tpp-`. */
-  readonly headerPrefix: string;
-  /** Header carrying the machine-readable reason on a deny, e.g. `x-authz-reason`. */
-  readonly reasonHeader: string;
-  /**
-   * Forwarded-certificate and SNI headers (x-forwarded-client-cert, client-cert, ...): always in
-   * `headers_to_remove`, present or not, so the upstream never sees one a client typed.
-   */
-  readonly forwardedHeaders?: readonly string[];
-}
 
 const GRPC_OK = 0;
 const GRPC_PERMISSION_DENIED = 7;

@@ -1,7 +1,8 @@
-import type { CheckInput } from "../check_input.js";
 import type { Allow, Decision } from "../decision/decision.js";
 import type { HeaderList } from "../decision/identity.js";
-import { type ResponseSettings, spoofedHeaders, toCheckResponse } from "./check_response.js";
+import type { ResponseSettings } from "../decision/response_settings.js";
+import type { CheckInput } from "../foundation/check_input.js";
+import { spoofedHeaders, toCheckResponse } from "./check_response.js";
 import type { EncodeCheckResponse } from "./protos.js";
 
 interface EncodedAllow {

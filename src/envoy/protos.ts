@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
-import { PROJECT_ROOT } from "../project_root.js";
+import { PROJECT_ROOT } from "../foundation/project_root.js";
 import type { WireCheckRequest, WireCheckResponse } from "./wire.js";
 
 export const PROTO_DIR = join(PROJECT_ROOT, "proto");

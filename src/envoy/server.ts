@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import type { Gatekeeper } from "../gatekeeper.js";
-import type { Logger } from "../log.js";
-import { andThen, settle } from "../settled.js";
+import { andThen, settle } from "../foundation/settled.js";
+import type { Logger } from "../ops/log.js";
+import type { Gatekeeper } from "../pipeline/gatekeeper.js";
 import { toCheckInput } from "./check_request.js";
 import { EncodedResponses } from "./encoded_responses.js";
 import { loadProtos, servedAuthorization } from "./protos.js";

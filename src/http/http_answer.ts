@@ -1,9 +1,9 @@
 import { denialHeaders, errorBody, httpStatus } from "../decision/berlin_group.js";
 import type { Decision } from "../decision/decision.js";
 import type { HeaderList } from "../decision/identity.js";
+import type { ResponseSettings } from "../decision/response_settings.js";
 import { upstreamHeaders } from "../decision/upstream_headers.js";
-import type { ResponseSettings } from "../envoy/check_response.js";
-import type { DenyReason } from "../reasons.js";
+import type { DenyReason } from "../foundation/reasons.js";
 
 /** A response of the HTTP authorization mode, independent of node's ServerResponse. */
 export interface HttpAnswer {

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { CheckInput } from "../check_input.js";
 import { requestIdOr } from "../decision/request_id.js";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import type { CheckInput } from "../foundation/check_input.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 
 /** What the HTTP edge needs from node's IncomingMessage; a plain object in tests. */
 export interface HttpAuthRequest {

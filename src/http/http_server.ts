@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { CheckInput } from "../check_input.js";
 import { requestIdOr } from "../decision/request_id.js";
-import type { Gatekeeper } from "../gatekeeper.js";
-import type { Logger } from "../log.js";
-import { type DenyReason, REASONS } from "../reasons.js";
-import { andThen, settle } from "../settled.js";
+import type { CheckInput } from "../foundation/check_input.js";
+import { type DenyReason, REASONS } from "../foundation/reasons.js";
+import { andThen, settle } from "../foundation/settled.js";
+import type { Logger } from "../ops/log.js";
+import type { Gatekeeper } from "../pipeline/gatekeeper.js";
 import { answerFor, denialAnswer, type HttpAnswer } from "./http_answer.js";
 import { toCheckInput } from "./http_request.js";
 
@@ -79,7 +79,7 @@ export class HttpAuthorizationServer {
     if (!input.ok) {
       // The proxy did not say which request to judge: its configuration, not a TPP, is at fault.
       const unread = unreadable(request);
-      const refused = this.options.gatekeeper.refuse(unread, input.denial);
+      const refused = this.options.gatekeeper.refuse(unread, input.error);
       send(response, answerFor(refused.decision, refused.responses, unread.requestId));
       return;
     }

@@ -1,7 +1,7 @@
 import pino, { type Logger } from "pino";
-import type { CheckInput } from "../check_input.js";
 import { deniedCertificateFields, revocationLabel } from "../decision/certificate_facts.js";
 import type { Decision } from "../decision/decision.js";
+import type { CheckInput } from "../foundation/check_input.js";
 
 /**
  * The audit trail: one JSON line per decision in its own file, with exactly these fields and nothing

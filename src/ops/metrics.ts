@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Decision } from "../decision/decision.js";
-import { DENY_REASONS, type DenyReason } from "../reasons.js";
+import { DENY_REASONS, type DenyReason } from "../foundation/reasons.js";
 import type { RevocationEvent } from "../revocation/events.js";
 import { Tally, type TallySlot } from "./tally.js";
 

@@ -1,9 +1,9 @@
 import { type FSWatcher, watch } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
-import { ConfigError } from "../config/config_error.js";
-import type { Gatekeeper } from "../gatekeeper.js";
-import type { Logger } from "../log.js";
-import { type LoadedSnapshot, loadSnapshot, type SnapshotDeps } from "../snapshot.js";
+import { type LoadedSnapshot, loadSnapshot, type SnapshotDeps } from "../config/snapshot.js";
+import { ConfigError } from "../foundation/config_error.js";
+import type { Gatekeeper } from "../pipeline/gatekeeper.js";
+import type { Logger } from "./log.js";
 import { contentDigest, watchedFolders, watchedPaths } from "./watched_files.js";
 
 export interface ReloaderOptions {

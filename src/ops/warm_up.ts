@@ -2,30 +2,30 @@ import { performance } from "node:perf_hooks";
 import { X509CertificateGenerator } from "@peculiar/x509";
 import pino from "pino";
 import * as pkijs from "pkijs";
-import type { Gate } from "../authorize.js";
-import { toCheckInput } from "../envoy/check_request.js";
-import { EncodedResponses } from "../envoy/encoded_responses.js";
-import { loadProtos, servedAuthorization } from "../envoy/protos.js";
-import type { WireCheckRequest } from "../envoy/wire.js";
-import { Gatekeeper } from "../gatekeeper.js";
-import type { Logger } from "../log.js";
 import {
   type IssuedCertificate,
   issueCertificate,
   type KeyAlg,
   type CryptoKeyPair as PkiKeyPair,
   psd2Roles,
-} from "../pki/factory.js";
+} from "../demo/certificate_factory.js";
+import { toCheckInput } from "../envoy/check_request.js";
+import { EncodedResponses } from "../envoy/encoded_responses.js";
+import { loadProtos, servedAuthorization } from "../envoy/protos.js";
+import type { WireCheckRequest } from "../envoy/wire.js";
+import { assembleGate } from "../pipeline/gate.js";
+import { Gatekeeper } from "../pipeline/gatekeeper.js";
 import { parsePolicy } from "../policy/policy.js";
 import { createRevocationChecker } from "../revocation/checker.js";
 import { revocationConfigSchema } from "../revocation/config.js";
 import { type FetchFunction, fetchBytes } from "../revocation/http_fetch.js";
 import type { RevocationChecker } from "../revocation/revocation.js";
-import { peerOnlyForwarding } from "../source/forwarding.js";
+import { peerOnlyForwarding } from "../source/provenance/forwarding.js";
 import { certFacts } from "../trust/cert_facts.js";
 import { issuedBy } from "../trust/signature.js";
 import { trustStoreFromCertificates } from "../trust/trust_store.js";
-import { VerifiedCertificates } from "../verified_certificates.js";
+import { decisionRecorder } from "./decision_recorder.js";
+import type { Logger } from "./log.js";
 import { WarmUpResponder } from "./warm_up_responder.js";
 
 /**
@@ -200,23 +200,20 @@ async function runChecks(
   chains: readonly WarmUpChain[],
   revocation: RevocationChecker,
 ): Promise<{ checks: number; ocspGood: number }> {
-  const gate: Gate = {
+  const gate = assembleGate({
     policy: parsePolicy(POLICY, "(warm-up policy)"),
-    certificates: new VerifiedCertificates({
-      trust: trustStoreFromCertificates(chains.map(({ root }) => root.cert)),
-      qwac: { acceptEseal: false },
-      headerPrefix: "x-tpp-",
-      maxEntries: chains.length,
-      denialTtlMs: 0,
-    }),
+    trust: trustStoreFromCertificates(chains.map(({ root }) => root.cert)),
+    forwarding: peerOnlyForwarding(16 * 1024, 16),
     revocation,
-    ...forwardingOf(),
     now: () => new Date(),
-  };
+    qwac: { acceptEseal: false },
+    headerPrefix: "x-tpp-",
+    cache: { certificates: chains.length, maxBytes: 16 * 1024 * 1024, denialTtlSeconds: 0 },
+  });
   const responses = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
   const gatekeeper = new Gatekeeper(
     { gate, responses, mode: "enforce" },
-    { logger: pino({ level: "silent" }) },
+    decisionRecorder({ logger: pino({ level: "silent" }) }),
   );
   const encoded = new EncodedResponses(servedAuthorization(loadProtos().authorization).encodeResponse);
   let checks = 0;
@@ -237,11 +234,6 @@ async function runChecks(
     checks++;
   }
   return { checks, ocspGood };
-}
-
-function forwardingOf(): Pick<Gate, "sources" | "serverName"> {
-  const forwarding = peerOnlyForwarding(16 * 1024, 16);
-  return { sources: forwarding.sources, serverName: forwarding.serverName };
 }
 
 function syntheticRequest(path: string, certificate: string | undefined, round: number): WireCheckRequest {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import type { IssuedCertificate } from "../pki/factory.js";
+import type { IssuedCertificate } from "../demo/certificate_factory.js";
 
 /** id-pkix-ocsp-basic (RFC 6960 4.2.1). */
 const ID_PKIX_OCSP_BASIC = "1.3.6.1.5.5.7.48.1.1";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type LoadedSnapshot, signatureKeyFiles } from "../snapshot.js";
+import { type LoadedSnapshot, signatureKeyFiles } from "../config/snapshot.js";
 
 /**
  * What a reload depends on, and how to tell that it changed.

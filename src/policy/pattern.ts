@@ -1,3 +1,5 @@
+import { fail, ok, type Result } from "../foundation/result.js";
+
 /**
  * Route patterns: `/`-separated segments, each an exact literal, `*` (exactly one non-empty segment) or, as
  * the last segment only, `**` (zero or more segments). Patterns are parsed once at load time into segment
@@ -9,9 +11,8 @@ export type Segment =
   | { readonly kind: "star" }
   | { readonly kind: "globstar" };
 
-export type ParsedPattern =
-  | { readonly ok: true; readonly segments: readonly Segment[] }
-  | { readonly ok: false; readonly problem: string };
+/** The segments of a pattern, or what is wrong with it (for the policy file's error). */
+export type ParsedPattern = Result<readonly Segment[], string>;
 
 /** Longer than any real API route; keeps a typo (a pasted URL with a query) from compiling. */
 export const MAX_PATTERN_LENGTH = 1024;
@@ -39,7 +40,7 @@ export function isUnreservedCode(code: number): boolean {
 export function parsePattern(pattern: string): ParsedPattern {
   if (pattern.length > MAX_PATTERN_LENGTH) return problem(`longer than ${MAX_PATTERN_LENGTH} characters`);
   if (!pattern.startsWith("/")) return problem("must start with '/'");
-  if (pattern === "/") return { ok: true, segments: [] };
+  if (pattern === "/") return ok([]);
   if (pattern.endsWith("/")) {
     return problem("must not end with '/' (a trailing slash never matches; use /** for a subtree)");
   }
@@ -47,28 +48,29 @@ export function parsePattern(pattern: string): ParsedPattern {
   const segments: Segment[] = [];
   for (const [index, text] of texts.entries()) {
     const parsed = parseSegment(text, index === texts.length - 1);
-    if (typeof parsed === "string") return problem(`segment ${index + 1} '${text}': ${parsed}`);
-    segments.push(parsed);
+    if (!parsed.ok) return problem(`segment ${index + 1} '${text}': ${parsed.error}`);
+    segments.push(parsed.value);
   }
-  return { ok: true, segments: Object.freeze(segments) };
+  return ok(Object.freeze(segments));
 }
 
-/** The segment, or what is wrong with it. */
-function parseSegment(text: string, isLast: boolean): Segment | string {
-  if (text === "") return "empty segment ('//')";
-  if (text === "**") return isLast ? GLOBSTAR : "'**' is allowed only as the last segment";
-  if (text === "*") return STAR;
-  if (text.includes("*")) return "'*' must be a whole segment ('a*b' and '***' are not patterns)";
-  if (text === "." || text === "..") return "dot-segments are not allowed";
-  if (text.startsWith("{") || text.startsWith(":")) return "write a path parameter as '*'";
+function parseSegment(text: string, isLast: boolean): Result<Segment, string> {
+  if (text === "") return fail("empty segment ('//')");
+  if (text === "**") return isLast ? ok(GLOBSTAR) : fail("'**' is allowed only as the last segment");
+  if (text === "*") return ok(STAR);
+  if (text.includes("*")) return fail("'*' must be a whole segment ('a*b' and '***' are not patterns)");
+  if (text === "." || text === "..") return fail("dot-segments are not allowed");
+  if (text.startsWith("{") || text.startsWith(":")) return fail("write a path parameter as '*'");
   for (let i = 0; i < text.length; i++) {
     if (!isUnreservedCode(text.charCodeAt(i))) {
-      return "literal segments may contain only letters, digits and '-', '.', '_', '~' (RFC 3986 unreserved)";
+      return fail(
+        "literal segments may contain only letters, digits and '-', '.', '_', '~' (RFC 3986 unreserved)",
+      );
     }
   }
-  return Object.freeze({ kind: "literal", text });
+  return ok(Object.freeze({ kind: "literal", text }));
 }
 
 function problem(text: string): ParsedPattern {
-  return { ok: false, problem: text };
+  return fail(text);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../config/config_error.js";
+import { ConfigError } from "../foundation/config_error.js";
 import type { Psd2Role } from "../qwac/qwac.js";
 import { type PolicyEntry, type RuleMode, readPolicyFile } from "./policy_file.js";
 import { RouteTrie } from "./route_trie.js";

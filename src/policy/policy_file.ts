@@ -1,6 +1,6 @@
 import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "../config/config_error.js";
+import { ConfigError } from "../foundation/config_error.js";
 import { PSD2_ROLES, type Psd2Role } from "../qwac/qwac.js";
 import { parsePattern, type Segment } from "./pattern.js";
 
@@ -50,8 +50,8 @@ const roleSchema = z.enum(PSD2_ROLES, {
 
 const patternSchema = z.string().transform((text, ctx) => {
   const parsed = parsePattern(text);
-  if (parsed.ok) return { text, segments: parsed.segments };
-  ctx.addIssue({ code: "custom", message: `bad pattern '${text}': ${parsed.problem}` });
+  if (parsed.ok) return { text, segments: parsed.value };
+  ctx.addIssue({ code: "custom", message: `bad pattern '${text}': ${parsed.error}` });
   return z.NEVER;
 });
 

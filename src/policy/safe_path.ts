@@ -1,5 +1,5 @@
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 import { isUnreservedCode } from "./pattern.js";
 
 /**
@@ -61,8 +61,8 @@ export function safePath(rawPath: string): Result<string> {
       i += 1;
     } else if (code === PERCENT) {
       const next = afterEscapes(path, i);
-      if (typeof next === "string") return invalid(next);
-      i = next;
+      if (!next.ok) return invalid(next.error);
+      i = next.value;
     } else {
       const problem = rawCharacterProblem(code, i);
       if (problem !== undefined) return invalid(problem);
@@ -104,10 +104,13 @@ function rawCharacterProblem(code: number, offset: number): string | undefined {
  * Validates the escape at `start` and, for a UTF-8 lead byte, the continuation escapes that must follow.
  * Returns the offset after them, or the problem.
  */
-function afterEscapes(path: string, start: number): number | string {
+function afterEscapes(path: string, start: number): Result<number, string> {
   const byte = hexByte(path, start);
-  if (byte === undefined) return `malformed percent-escape at offset ${start}`;
-  if (byte < 0x80) return asciiEscapeProblem(byte, start) ?? start + 3;
+  if (byte === undefined) return fail(`malformed percent-escape at offset ${start}`);
+  if (byte < 0x80) {
+    const problem = asciiEscapeProblem(byte, start);
+    return problem === undefined ? ok(start + 3) : fail(problem);
+  }
   return afterUtf8Sequence(path, start, byte);
 }
 
@@ -126,25 +129,25 @@ function asciiEscapeProblem(byte: number, offset: number): string | undefined {
  * Strict UTF-8 (RFC 3629): overlong forms such as %C0%AE (a '.' in disguise), surrogates, code points past
  * U+10FFFF and stray continuation bytes are refused, and so are C1 control characters.
  */
-function afterUtf8Sequence(path: string, start: number, lead: number): number | string {
+function afterUtf8Sequence(path: string, start: number, lead: number): Result<number, string> {
   const shape = utf8Shape(lead);
-  if (shape === undefined) return `invalid UTF-8 lead byte %${hex(lead)} at offset ${start}`;
+  if (shape === undefined) return fail(`invalid UTF-8 lead byte %${hex(lead)} at offset ${start}`);
   let codePointValue = lead & shape.leadMask;
   let at = start + 3;
   for (let k = 0; k < shape.continuations; k++) {
     const byte = path.charCodeAt(at) === PERCENT ? hexByte(path, at) : undefined;
     if (byte === undefined || byte < 0x80 || byte > 0xbf) {
-      return `truncated UTF-8 sequence at offset ${start}`;
+      return fail(`truncated UTF-8 sequence at offset ${start}`);
     }
     codePointValue = (codePointValue << 6) | (byte & 0x3f);
     at += 3;
   }
-  if (codePointValue < shape.minimum) return `overlong UTF-8 sequence at offset ${start}`;
-  if (codePointValue >= 0xd800 && codePointValue <= 0xdfff) return `UTF-8 surrogate at offset ${start}`;
-  if (codePointValue > 0x10ffff) return `UTF-8 beyond U+10FFFF at offset ${start}`;
+  if (codePointValue < shape.minimum) return fail(`overlong UTF-8 sequence at offset ${start}`);
+  if (codePointValue >= 0xd800 && codePointValue <= 0xdfff) return fail(`UTF-8 surrogate at offset ${start}`);
+  if (codePointValue > 0x10ffff) return fail(`UTF-8 beyond U+10FFFF at offset ${start}`);
   if (codePointValue <= 0x9f)
-    return `encoded control character ${codePoint(codePointValue)} at offset ${start}`;
-  return at;
+    return fail(`encoded control character ${codePoint(codePointValue)} at offset ${start}`);
+  return ok(at);
 }
 
 interface Utf8Shape {

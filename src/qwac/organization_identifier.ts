@@ -8,8 +8,8 @@
  * "-", so the first "-" after it ends it and the authorisation number may itself contain "-".
  */
 import type { X509Certificate } from "@peculiar/x509";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 
 export const ID_AT_ORGANIZATION_IDENTIFIER = "2.5.4.97";
 

@@ -1,6 +1,6 @@
 /**
  * ASN.1 schema of the PSD2 QC statement, ETSI TS 119 495 clause 5.1, shared by the decoder (qc_statements.ts)
- * and the certificate factory (src/pki/factory.ts) so the two cannot drift apart:
+ * and the certificate factory (src/demo/certificate_factory.ts) so the two cannot drift apart:
  *
  * ```asn1
  * etsi-psd2-qcStatement QC-STATEMENT ::= { SYNTAX PSD2QcType IDENTIFIED BY id-etsi-psd2-qcStatement }

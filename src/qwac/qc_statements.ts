@@ -16,8 +16,8 @@ import {
   QcType as QcTypeAsn,
 } from "@peculiar/asn1-x509-qualified-etsi";
 import type { X509Certificate } from "@peculiar/x509";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 import { ID_ETSI_PSD2_QC_STATEMENT, Psd2QcType } from "./psd2_statement_asn1.js";
 
 export type QcType = "esign" | "eseal" | "web";

@@ -4,8 +4,8 @@
  * It does not decide whether the certificate is trusted, valid now, or unrevoked: later phases do.
  */
 import type { X509Certificate } from "@peculiar/x509";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 import {
   checkAgainstNcaId,
   type Psd2OrganizationIdentifier,

@@ -1,25 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { LRUCache } from "lru-cache";
 import type { RevocationFailure } from "./failure.js";
-import type { RevocationStatus } from "./revocation.js";
+import type { RevocationStatus, VerifiedAnswer } from "./revocation.js";
 
 /**
  * Answer lifetimes and the two structures that keep a dead or slow responder from becoming an outage or
  * a flood: an LRU of verified answers (with the last failure, for the negative cache) and a single-flight
  * map so any number of concurrent misses for one key share one fetch.
  */
-
-/** A verified OCSP or CRL answer for one certificate, before it is given a cache lifetime. */
-export interface VerifiedAnswer {
-  readonly status: "good" | "revoked" | "unknown";
-  readonly source: "ocsp" | "crl";
-  readonly thisUpdate: Date;
-  readonly nextUpdate: Date | undefined;
-  readonly revokedAt: Date | undefined;
-  readonly revocationReason: string | undefined;
-  /** When the underlying response or CRL was fetched (ms since epoch, on the Check's clock). */
-  readonly fetchedAt: number;
-}
 
 export interface TtlSettings {
   readonly maxTtlMs: number;

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { LRUCache } from "lru-cache";
-import type { Settled } from "../settled.js";
+import type { Settled } from "../foundation/settled.js";
 import {
   type CachedAnswer,
   type CacheEntry,
@@ -14,7 +14,7 @@ import {
 } from "./cache.js";
 import { type IssuerPolicy, issuerPolicies, type RevocationConfig } from "./config.js";
 import type { RevocationEvent, RevocationLogger } from "./events.js";
-import { failed, type Outcome, type RevocationFailure, success } from "./failure.js";
+import { failed, type RevocationFailure, type RevocationResult, success } from "./failure.js";
 import type { FetchFunction } from "./http_fetch.js";
 import {
   type KeptAnswer,
@@ -59,7 +59,7 @@ class CachedRevocationChecker implements RevocationChecker {
   readonly #ttl: TtlSettings;
   readonly #policyOf: (subject: RevocationSubject) => IssuerPolicy;
   readonly #answers: LRUCache<string, CacheEntry<CachedAnswer>>;
-  readonly #flights = new SingleFlight<Outcome<RevocationStatus>>();
+  readonly #flights = new SingleFlight<RevocationResult<RevocationStatus>>();
   readonly #sources: RevocationSources;
   readonly #closed = new AbortController();
   readonly #emit: (event: RevocationEvent) => void;
@@ -150,11 +150,15 @@ class CachedRevocationChecker implements RevocationChecker {
     }
     this.#emit(MISS);
     const outcome = await waitAtMost(this.#flight(subject, policy, now), policy.timeoutMs);
-    return outcome.ok ? outcome.value : this.#fallback(subject, policy, t, outcome.failure);
+    return outcome.ok ? outcome.value : this.#fallback(subject, policy, t, outcome.error);
   }
 
   /** One fetch per certificate at a time; its result (answer or failure) lands in the cache. Never rejects. */
-  #flight(subject: RevocationSubject, policy: IssuerPolicy, now: Date): Promise<Outcome<RevocationStatus>> {
+  #flight(
+    subject: RevocationSubject,
+    policy: IssuerPolicy,
+    now: Date,
+  ): Promise<RevocationResult<RevocationStatus>> {
     return this.#flights.run(subject.key, async () => {
       const started = performance.now();
       const outcome = await this.#sources
@@ -176,14 +180,14 @@ class CachedRevocationChecker implements RevocationChecker {
         this.#logRevoked(subject, cached);
         return success(cached.fresh);
       }
-      rememberFailure(this.#answers, subject.key, outcome.failure, learntAt(now, started), this.#ttl);
+      rememberFailure(this.#answers, subject.key, outcome.error, learntAt(now, started), this.#ttl);
       this.#logger?.warn(
         {
           ...(subject.ca === undefined ? {} : { ca: subject.ca }),
           issuer: subject.issuerSubject,
           serial: subject.serialHex,
-          code: outcome.failure.code,
-          detail: outcome.failure.detail,
+          code: outcome.error.code,
+          detail: outcome.error.detail,
         },
         "revocation: no verified answer",
       );
@@ -287,9 +291,9 @@ function permanentlyRevoked(status: RevocationStatus): boolean {
 }
 
 /** The Check's time budget: the flight goes on (and fills the cache) after the Check stopped waiting. */
-function waitAtMost<T>(flight: Promise<Outcome<T>>, ms: number): Promise<Outcome<T>> {
+function waitAtMost<T>(flight: Promise<RevocationResult<T>>, ms: number): Promise<RevocationResult<T>> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<Outcome<T>>((resolve) => {
+  const deadline = new Promise<RevocationResult<T>>((resolve) => {
     timer = setTimeout(() => resolve(failed("deadline", `no verified answer within ${ms} ms`)), ms);
   });
   return Promise.race([flight, deadline]).finally(() => clearTimeout(timer));

@@ -4,7 +4,7 @@ import { KeyUsageFlags, PemConverter, type X509Certificate, X509Crl } from "@pec
 import { certFacts } from "../trust/cert_facts.js";
 import { type CrlParts, splitCrl } from "./crl_der.js";
 import { type RevokedEntry, type RevokedList, readRevokedCertificates } from "./crl_entries.js";
-import { failed, type Outcome, success } from "./failure.js";
+import { failed, type RevocationResult, success } from "./failure.js";
 
 /**
  * CRLs (RFC 5280 5, 6.3) without I/O: verify a full CRL issued and signed by the certificate's issuer,
@@ -51,7 +51,10 @@ const CRL_EXTENSIONS = new Set([
   ID_CE_AUTHORITY_KEY_IDENTIFIER,
 ]);
 
-export async function verifyCrl(bytes: Uint8Array, options: CrlVerifyOptions): Promise<Outcome<VerifiedCrl>> {
+export async function verifyCrl(
+  bytes: Uint8Array,
+  options: CrlVerifyOptions,
+): Promise<RevocationResult<VerifiedCrl>> {
   try {
     return await verifyInOrder(bytes, options);
   } catch (error) {
@@ -60,7 +63,10 @@ export async function verifyCrl(bytes: Uint8Array, options: CrlVerifyOptions): P
   }
 }
 
-async function verifyInOrder(bytes: Uint8Array, options: CrlVerifyOptions): Promise<Outcome<VerifiedCrl>> {
+async function verifyInOrder(
+  bytes: Uint8Array,
+  options: CrlVerifyOptions,
+): Promise<RevocationResult<VerifiedCrl>> {
   const parts = splitCrl(isPem(bytes) ? pemToDer(bytes) : bytes);
   if (parts === undefined) return failed("malformed", "not a DER CertificateList");
   let crl: X509Crl;
@@ -127,7 +133,7 @@ export interface CrlScopeQuery {
  * onlyContainsUserCerts is silent about a CA certificate, one with onlyContainsCACerts (an ARL) about an
  * end-entity certificate.
  */
-export function coversCertificate(crl: VerifiedCrl, certificate: CrlScopeQuery): Outcome<true> {
+export function coversCertificate(crl: VerifiedCrl, certificate: CrlScopeQuery): RevocationResult<true> {
   if (crl.certificates === "ca" && !certificate.isCa) {
     return failed("unsupported", "the CRL lists only CA certificates (onlyContainsCACerts)");
   }
@@ -164,7 +170,7 @@ interface CrlScope {
  * extension are refused (RFC 5280 5.2, 6.3.3). A CRL limited to distribution points, to CA certificates or
  * to end-entity certificates is kept with that scope, which `coversCertificate` checks per certificate.
  */
-function readScope(crl: X509Crl): Outcome<CrlScope> {
+function readScope(crl: X509Crl): RevocationResult<CrlScope> {
   for (const extension of crl.extensions) {
     if (extension.critical && !CRL_EXTENSIONS.has(extension.type)) {
       return failed("unsupported", `critical CRL extension ${extension.type}`);
@@ -198,7 +204,7 @@ function readScope(crl: X509Crl): Outcome<CrlScope> {
   return success({ uris, certificates });
 }
 
-function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): Outcome<true> {
+function checkTimeWindow(crl: X509Crl, options: CrlVerifyOptions): RevocationResult<true> {
   const now = options.now.getTime();
   if (crl.thisUpdate.getTime() > now + options.clockSkewMs) {
     return failed("not-yet-valid", `thisUpdate ${crl.thisUpdate.toISOString()} is in the future`);

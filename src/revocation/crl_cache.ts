@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { X509Certificate } from "@peculiar/x509";
 import type { LRUCache } from "lru-cache";
+import { fail } from "../foundation/result.js";
 import {
   type CacheEntry,
   entryCache,
@@ -11,14 +12,13 @@ import {
   rememberValue,
   SingleFlight,
   type TtlSettings,
-  type VerifiedAnswer,
 } from "./cache.js";
 import type { RevocationConfig } from "./config.js";
 import { type CrlScopeQuery, coversCertificate, lookupSerial, type VerifiedCrl, verifyCrl } from "./crl.js";
 import type { RevocationEvent } from "./events.js";
-import { failed, firstSuccess, type Outcome, success } from "./failure.js";
+import { failed, firstSuccess, type RevocationResult, success } from "./failure.js";
 import { type FetchFunction, fetchBytes } from "./http_fetch.js";
-import type { RevocationSubject } from "./revocation.js";
+import type { RevocationSubject, VerifiedAnswer } from "./revocation.js";
 
 /**
  * The CRL cache: verified CRLs per (issuer, URL) in the same entry shape and under the same failure rule
@@ -45,7 +45,7 @@ export interface CachedCrl extends Lifetime {
 export class CrlCache {
   readonly #settings: SourceSettings;
   readonly #crls: LRUCache<string, CacheEntry<CachedCrl>>;
-  readonly #flights = new SingleFlight<Outcome<CachedCrl>>();
+  readonly #flights = new SingleFlight<RevocationResult<CachedCrl>>();
 
   constructor(settings: SourceSettings) {
     this.#settings = settings;
@@ -57,7 +57,7 @@ export class CrlCache {
     urls: readonly string[],
     subject: RevocationSubject,
     now: Date,
-  ): Promise<Outcome<VerifiedAnswer>> {
+  ): Promise<RevocationResult<VerifiedAnswer>> {
     const certificate = { distributionPoints: subject.crlUrls, isCa: subject.isCa };
     const found = await this.firstCovering(urls, certificate, subject, now);
     if (!found.ok) return found;
@@ -83,7 +83,7 @@ export class CrlCache {
     certificate: CrlScopeQuery,
     subject: RevocationSubject,
     now: Date,
-  ): Promise<Outcome<CachedCrl>> {
+  ): Promise<RevocationResult<CachedCrl>> {
     return firstSuccess(
       urls,
       async (url) => {
@@ -108,7 +108,7 @@ export class CrlCache {
    * A cached CRL until its refresh point; then one fetch per (issuer, URL) however many Checks ask,
    * falling back to the cached CRL while it is still before its nextUpdate.
    */
-  async #crl(url: string, subject: RevocationSubject, now: Date): Promise<Outcome<CachedCrl>> {
+  async #crl(url: string, subject: RevocationSubject, now: Date): Promise<RevocationResult<CachedCrl>> {
     // Keyed by issuer too: a CRL verified against one CA must never answer for another CA's certificate.
     const key = `${subject.issuerFingerprint}|${url}`;
     const t = now.getTime();
@@ -124,7 +124,7 @@ export class CrlCache {
         return fetched;
       }
       const failedAt = learntAt(now, started);
-      return usable(rememberFailure(this.#crls, key, fetched.failure, failedAt, this.#settings.ttl), t);
+      return usable(rememberFailure(this.#crls, key, fetched.error, failedAt, this.#settings.ttl), t);
     });
     // Past its refresh point but before its nextUpdate, the cached CRL is still the truth: answer with it
     // now and let the download (up to crlFetchTimeoutMs) finish in the background, so a slow CRL server
@@ -136,19 +136,23 @@ export class CrlCache {
     return refresh;
   }
 
-  async #fetchCrl(url: string, issuer: X509Certificate, now: Date): Promise<Outcome<CachedCrl>> {
+  async #fetchCrl(url: string, issuer: X509Certificate, now: Date): Promise<RevocationResult<CachedCrl>> {
     const started = performance.now();
     const outcome = await this.#fetchAndVerifyCrl(url, issuer, now);
     this.#settings.emit({
       type: "fetch",
       source: "crl",
-      outcome: outcome.ok ? "answer" : outcome.failure.code,
+      outcome: outcome.ok ? "answer" : outcome.error.code,
       durationMs: performance.now() - started,
     });
     return outcome;
   }
 
-  async #fetchAndVerifyCrl(url: string, issuer: X509Certificate, now: Date): Promise<Outcome<CachedCrl>> {
+  async #fetchAndVerifyCrl(
+    url: string,
+    issuer: X509Certificate,
+    now: Date,
+  ): Promise<RevocationResult<CachedCrl>> {
     const { config } = this.#settings;
     const fetched = await fetchBytes(this.#settings.fetch, {
       url,
@@ -175,7 +179,7 @@ export class CrlCache {
 }
 
 /** After a failed refresh, a CRL before its nextUpdate is still a verified answer. */
-function usable(entry: CacheEntry<CachedCrl>, t: number): Outcome<CachedCrl> {
+function usable(entry: CacheEntry<CachedCrl>, t: number): RevocationResult<CachedCrl> {
   if (entry.value !== undefined && t < entry.value.validUntil) return success(entry.value);
-  return { ok: false, failure: entry.failure ?? { code: "internal", detail: "CRL entry without a failure" } };
+  return fail(entry.failure ?? { code: "internal", detail: "CRL entry without a failure" });
 }

@@ -1,5 +1,6 @@
+import { fail } from "../foundation/result.js";
 import { readTlv, type Tlv } from "../trust/certificate_der.js";
-import { failed, failure, type Outcome, type RevocationFailure, success } from "./failure.js";
+import { failed, failure, type RevocationFailure, type RevocationResult, success } from "./failure.js";
 
 /**
  * A CRL's revokedCertificates, walked as DER once and kept compact (RFC 5280 5.1.2.6, 5.3):
@@ -106,11 +107,11 @@ function readHeader(bytes: Uint8Array, offset: number, limit: number, into: Head
 
 const NO_TLV = -1;
 
-export function readRevokedCertificates(list: Uint8Array): Outcome<RevokedList> {
+export function readRevokedCertificates(list: Uint8Array): RevocationResult<RevokedList> {
   const walk = new EntryWalk(list);
   for (let offset = 0; offset < list.length; ) {
     const failure = walk.entryAt(offset);
-    if (failure !== undefined) return { ok: false, failure };
+    if (failure !== undefined) return fail(failure);
     offset = walk.entryEnd;
   }
   return success(new RevokedList(walk.packed));
@@ -164,7 +165,7 @@ class EntryWalk {
         return failure("malformed", "CRL entry with trailing data");
       }
       const read = entryReason(list.subarray(field.start, field.end), this.#inner);
-      if (!read.ok) return read.failure;
+      if (!read.ok) return read.error;
       reason = read.value;
     }
     this.packed.set(serialHex, revokedAt * REASON_SLOTS + (reason ?? -1) + 1);
@@ -177,7 +178,7 @@ class EntryWalk {
  * understood (e.g. certificateIssuer: the entry would belong to another CA, an indirect CRL) and an
  * extension given twice (RFC 5280 4.2: at most one instance; two reason codes contradict each other).
  */
-function entryReason(extensions: Uint8Array, header: Header): Outcome<number | undefined> {
+function entryReason(extensions: Uint8Array, header: Header): RevocationResult<number | undefined> {
   let seen: Uint8Array | Uint8Array[] | undefined;
   let reason: number | undefined;
   for (let offset = 0; offset < extensions.length; ) {

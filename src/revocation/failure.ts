@@ -1,3 +1,4 @@
+import { fail, ok, type Result } from "../foundation/result.js";
 /**
  * Why no verified revocation answer could be had. A closed set of codes, like panva/jose's error codes:
  * the checker, the log and the metrics match on `code`, never on the text.
@@ -38,16 +39,14 @@ export function failure(code: RevocationFailureCode, detail: string): Revocation
 }
 
 /** What a fetch, a parse or a verification yields: a value, or a typed failure (never an exception). */
-export type Outcome<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly failure: RevocationFailure };
+export type RevocationResult<T> = Result<T, RevocationFailure>;
 
-export function success<T>(value: T): Outcome<T> {
-  return { ok: true, value };
+export function success<T>(value: T): RevocationResult<T> {
+  return ok(value);
 }
 
-export function failed<T = never>(code: RevocationFailureCode, detail: string): Outcome<T> {
-  return { ok: false, failure: failure(code, detail) };
+export function failed<T = never>(code: RevocationFailureCode, detail: string): RevocationResult<T> {
+  return fail(failure(code, detail));
 }
 
 /**
@@ -57,9 +56,9 @@ export function failed<T = never>(code: RevocationFailureCode, detail: string): 
  */
 export async function firstSuccess<I, T>(
   items: Iterable<I>,
-  attempt: (item: I) => Promise<Outcome<T>>,
-  none: Outcome<T>,
-): Promise<Outcome<T>> {
+  attempt: (item: I) => Promise<RevocationResult<T>>,
+  none: RevocationResult<T>,
+): Promise<RevocationResult<T>> {
   let last = none;
   for (const item of items) {
     last = await attempt(item);

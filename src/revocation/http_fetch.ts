@@ -1,4 +1,4 @@
-import { failed, type Outcome, success } from "./failure.js";
+import { failed, type RevocationResult, success } from "./failure.js";
 
 /** The WHATWG fetch shape (Node 20's global fetch fits); injected so tests and the bench control the network. */
 export type FetchFunction = (url: string, init: RequestInit) => Promise<Response>;
@@ -21,7 +21,7 @@ export interface BytesRequest {
 export async function fetchBytes(
   fetchFn: FetchFunction,
   request: BytesRequest,
-): Promise<Outcome<Uint8Array>> {
+): Promise<RevocationResult<Uint8Array>> {
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([timeout, request.signal]);
   const headers: Record<string, string> = { accept: request.accept };
@@ -59,7 +59,7 @@ export async function fetchBytes(
   }
 }
 
-async function readLimited(response: Response, request: BytesRequest): Promise<Outcome<Uint8Array>> {
+async function readLimited(response: Response, request: BytesRequest): Promise<RevocationResult<Uint8Array>> {
   if (response.body === null) return success(new Uint8Array(0));
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

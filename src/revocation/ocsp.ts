@@ -1,7 +1,7 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { crlReasonName } from "./crl.js";
-import { failed, type Outcome, success } from "./failure.js";
+import { failed, type RevocationResult, success } from "./failure.js";
 import { authenticatedSigner, bytesEqual, type SignerFacts } from "./ocsp_signer.js";
 import type { CertIdHashes, RevocationSubject } from "./revocation.js";
 import { normaliseSerialHex } from "./subject.js";
@@ -101,7 +101,7 @@ export interface OcspVerifyOptions {
 export async function verifyOcspResponse(
   bytes: Uint8Array,
   options: OcspVerifyOptions,
-): Promise<Outcome<OcspAnswer>> {
+): Promise<RevocationResult<OcspAnswer>> {
   try {
     return await verifyInOrder(bytes, options);
   } catch (error) {
@@ -110,7 +110,10 @@ export async function verifyOcspResponse(
   }
 }
 
-async function verifyInOrder(bytes: Uint8Array, options: OcspVerifyOptions): Promise<Outcome<OcspAnswer>> {
+async function verifyInOrder(
+  bytes: Uint8Array,
+  options: OcspVerifyOptions,
+): Promise<RevocationResult<OcspAnswer>> {
   const basic = decodeBasicResponse(bytes);
   if (!basic.ok) return basic;
   const signer = await authenticatedSigner(basic.value, options);
@@ -133,7 +136,7 @@ async function verifyInOrder(bytes: Uint8Array, options: OcspVerifyOptions): Pro
   });
 }
 
-function decodeBasicResponse(bytes: Uint8Array): Outcome<pkijs.BasicOCSPResponse> {
+function decodeBasicResponse(bytes: Uint8Array): RevocationResult<pkijs.BasicOCSPResponse> {
   let response: pkijs.OCSPResponse;
   try {
     response = pkijs.OCSPResponse.fromBER(bytes);
@@ -167,7 +170,7 @@ function decodeBasicResponse(bytes: Uint8Array): Outcome<pkijs.BasicOCSPResponse
 function matchingSingleResponse(
   basic: pkijs.BasicOCSPResponse,
   options: OcspVerifyOptions,
-): Outcome<pkijs.SingleResponse> {
+): RevocationResult<pkijs.SingleResponse> {
   const forThisCertificate = basic.tbsResponseData.responses.filter((single) =>
     CERT_ID_HASHES.some((hash) => namesCertificate(single.certID, options.subject, hash)),
   );
@@ -198,7 +201,7 @@ function namesCertificate(id: pkijs.CertID, subject: RevocationSubject, hash: Ce
 }
 
 /** RFC 6960 3.2 (5) and (6): thisUpdate not in the future, nextUpdate not in the past, within the skew. */
-function checkTimeWindow(single: pkijs.SingleResponse, options: OcspVerifyOptions): Outcome<true> {
+function checkTimeWindow(single: pkijs.SingleResponse, options: OcspVerifyOptions): RevocationResult<true> {
   const now = options.now.getTime();
   if (single.thisUpdate.getTime() > now + options.clockSkewMs) {
     return failed("not-yet-valid", `thisUpdate ${single.thisUpdate.toISOString()} is in the future`);
@@ -216,7 +219,7 @@ function checkTimeWindow(single: pkijs.SingleResponse, options: OcspVerifyOption
 }
 
 /** The nonce must come back unchanged, or the answer may be a replay (RFC 8954 2.1). */
-function checkNonce(basic: pkijs.BasicOCSPResponse, sent: Uint8Array | undefined): Outcome<true> {
+function checkNonce(basic: pkijs.BasicOCSPResponse, sent: Uint8Array | undefined): RevocationResult<true> {
   if (sent === undefined) return success(true);
   const echoed = basic.tbsResponseData.responseExtensions?.find((ext) => ext.extnID === ID_PKIX_OCSP_NONCE);
   if (echoed === undefined) return failed("nonce-mismatch", "the response carries no nonce");
@@ -230,7 +233,7 @@ function checkNonce(basic: pkijs.BasicOCSPResponse, sent: Uint8Array | undefined
 function checkCriticalExtensions(
   basic: pkijs.BasicOCSPResponse,
   single: pkijs.SingleResponse,
-): Outcome<true> {
+): RevocationResult<true> {
   const extensions = [
     ...(basic.tbsResponseData.responseExtensions ?? []),
     ...(single.singleExtensions ?? []),
@@ -248,7 +251,7 @@ type StatusFacts = Pick<OcspAnswer, "status" | "revokedAt" | "revocationReason">
  * NULL }; RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason
  * OPTIONAL }.
  */
-function certStatusOf(single: pkijs.SingleResponse): Outcome<StatusFacts> {
+function certStatusOf(single: pkijs.SingleResponse): RevocationResult<StatusFacts> {
   const element: unknown = single.certStatus;
   if (!(element instanceof asn1js.BaseBlock) || element.idBlock.tagClass !== 3) {
     return failed("malformed", "certStatus is not a context-specific CHOICE");
@@ -260,7 +263,7 @@ function certStatusOf(single: pkijs.SingleResponse): Outcome<StatusFacts> {
   return failed("malformed", `certStatus tag [${tag}]`);
 }
 
-function revokedInfoOf(element: asn1js.Constructed): Outcome<StatusFacts> {
+function revokedInfoOf(element: asn1js.Constructed): RevocationResult<StatusFacts> {
   const [time, reason] = element.valueBlock.value;
   if (!(time instanceof asn1js.GeneralizedTime))
     return failed("malformed", "revocationTime is not a GeneralizedTime");

@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { VerifiedAnswer } from "./cache.js";
 import type { IssuerPolicy } from "./config.js";
 import { lookupSerial } from "./crl.js";
 import type { CrlCache, SourceSettings } from "./crl_cache.js";
-import { failed, firstSuccess, type Outcome, success } from "./failure.js";
+import { failed, firstSuccess, type RevocationResult, success } from "./failure.js";
 import { type BytesRequest, fetchBytes } from "./http_fetch.js";
 import { buildOcspRequest, type OcspAnswer, verifyOcspResponse } from "./ocsp.js";
-import type { RevocationSubject } from "./revocation.js";
+import type { RevocationSubject, VerifiedAnswer } from "./revocation.js";
 
 /**
  * The OCSP exchange (RFC 6960, RFC 5019): build the request, POST or GET it to each responder URL in
@@ -35,7 +34,7 @@ export class OcspExchange {
     subject: RevocationSubject,
     policy: IssuerPolicy,
     now: Date,
-  ): Promise<Outcome<VerifiedAnswer>> {
+  ): Promise<RevocationResult<VerifiedAnswer>> {
     return firstSuccess(
       urls,
       async (url) => {
@@ -44,7 +43,7 @@ export class OcspExchange {
         this.#settings.emit({
           type: "fetch",
           source: "ocsp",
-          outcome: outcome.ok ? "answer" : outcome.failure.code,
+          outcome: outcome.ok ? "answer" : outcome.error.code,
           durationMs: performance.now() - started,
         });
         return outcome;
@@ -58,7 +57,7 @@ export class OcspExchange {
     subject: RevocationSubject,
     policy: IssuerPolicy,
     now: Date,
-  ): Promise<Outcome<VerifiedAnswer>> {
+  ): Promise<RevocationResult<VerifiedAnswer>> {
     const nonce = policy.nonce ? new Uint8Array(randomBytes(NONCE_BYTES)) : undefined;
     const request = buildOcspRequest({ subject, hash: policy.hash, nonce });
     const fetched = await fetchBytes(this.#settings.fetch, this.#httpRequest(url, request, policy));
@@ -102,7 +101,7 @@ export class OcspExchange {
     answer: OcspAnswer,
     subject: RevocationSubject,
     now: Date,
-  ): Promise<Outcome<true>> {
+  ): Promise<RevocationResult<true>> {
     const responder = answer.responderToCheck;
     if (responder === undefined || responder.crlUrls.length === 0) return success(true);
     // A responder certificate is an end entity (EKU id-kp-OCSPSigning): a CA-only CRL is silent about it.

@@ -9,7 +9,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { certFacts } from "../trust/cert_facts.js";
 import { issuedBy } from "../trust/signature.js";
-import { failed, type Outcome, success } from "./failure.js";
+import { failed, type RevocationResult, success } from "./failure.js";
 import type { RevocationSubject } from "./revocation.js";
 import { crlUrlsOf, normaliseSerialHex } from "./subject.js";
 
@@ -45,7 +45,7 @@ export interface SignerFacts {
 export async function authenticatedSigner(
   basic: pkijs.BasicOCSPResponse,
   options: SignerContext,
-): Promise<Outcome<SignerFacts>> {
+): Promise<RevocationResult<SignerFacts>> {
   const issuer = parsedIssuer(options.subject.issuer);
   const responderId: unknown = basic.tbsResponseData.responderID;
   let sawValidSignature = false;
@@ -60,7 +60,7 @@ export async function authenticatedSigner(
     sawValidSignature = true;
     const authorised = await delegatedResponder(candidate, options);
     if (authorised.ok) return authorised;
-    refusal = authorised.failure.detail;
+    refusal = authorised.error.detail;
   }
   if (sawValidSignature) return failed("unauthorised-signer", refusal);
   return namesAnyCandidate(responderId, issuer, basic.certs ?? [], options)
@@ -142,7 +142,7 @@ interface AuthorisedResponder {
 async function delegatedResponder(
   candidate: pkijs.Certificate,
   options: SignerContext,
-): Promise<Outcome<SignerFacts>> {
+): Promise<RevocationResult<SignerFacts>> {
   const der = candidate.toSchema().toBER(false);
   const issuer = options.subject.issuer;
   const known = authorisedResponders.get(issuer) ?? new Map<string, AuthorisedResponder>();
@@ -166,10 +166,10 @@ async function delegatedResponder(
 async function issuedForOcspSigning(
   responder: X509Certificate,
   issuer: X509Certificate,
-): Promise<Outcome<AuthorisedResponder>> {
+): Promise<RevocationResult<AuthorisedResponder>> {
   const facts = certFacts(responder);
   if (!facts.ok)
-    return failed("unauthorised-signer", `responder certificate: ${facts.denial.detail ?? "malformed"}`);
+    return failed("unauthorised-signer", `responder certificate: ${facts.error.detail ?? "malformed"}`);
   // The same signature rules as the certification path (no SHA-1, no short RSA keys), not a laxer copy.
   const issuedByCa =
     responder.issuerName.toString() === issuer.subjectName.toString() &&

@@ -1,7 +1,6 @@
 import type { X509Certificate } from "@peculiar/x509";
-import { type Denial, deny } from "../reasons.js";
-import type { Settled } from "../settled.js";
-import type { VerifiedAnswer } from "./cache.js";
+import { type Denial, deny } from "../foundation/reasons.js";
+import type { Settled } from "../foundation/settled.js";
 import type { RevocationFailureCode } from "./failure.js";
 
 /**
@@ -92,6 +91,18 @@ export interface RevocationChecker {
   close(): Promise<void>;
   /** What a successor built on reload starts from (see KeptAnswers); absent when there is nothing. */
   keptAnswers?(now: Date): Iterable<KeptAnswer>;
+}
+
+/** A verified OCSP or CRL answer for one certificate, before it is given a cache lifetime. */
+export interface VerifiedAnswer {
+  readonly status: "good" | "revoked" | "unknown";
+  readonly source: "ocsp" | "crl";
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+  readonly revokedAt: Date | undefined;
+  readonly revocationReason: string | undefined;
+  /** When the underlying response or CRL was fetched (ms since epoch, on the Check's clock). */
+  readonly fetchedAt: number;
 }
 
 /**

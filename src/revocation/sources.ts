@@ -1,9 +1,8 @@
-import type { VerifiedAnswer } from "./cache.js";
 import type { IssuerPolicy } from "./config.js";
 import { CrlCache, type SourceSettings } from "./crl_cache.js";
-import { failed, firstSuccess, type Outcome } from "./failure.js";
+import { failed, firstSuccess, type RevocationResult } from "./failure.js";
 import { OcspExchange } from "./ocsp_exchange.js";
-import type { RevocationSubject } from "./revocation.js";
+import type { RevocationSubject, VerifiedAnswer } from "./revocation.js";
 
 /**
  * The source order: where a certificate's answer comes from, the OCSP responder (AIA or per-issuer
@@ -14,7 +13,7 @@ export type { SourceSettings } from "./crl_cache.js";
 
 interface Source {
   readonly urls: readonly string[];
-  readonly ask: () => Promise<Outcome<VerifiedAnswer>>;
+  readonly ask: () => Promise<RevocationResult<VerifiedAnswer>>;
 }
 
 export class RevocationSources {
@@ -32,7 +31,11 @@ export class RevocationSources {
    * The first source (OCSP, or the CRL with preferCrl or without an OCSP URL); when it gives no verified
    * answer and the certificate has the other, that one too. Never rejects.
    */
-  query(subject: RevocationSubject, policy: IssuerPolicy, now: Date): Promise<Outcome<VerifiedAnswer>> {
+  query(
+    subject: RevocationSubject,
+    policy: IssuerPolicy,
+    now: Date,
+  ): Promise<RevocationResult<VerifiedAnswer>> {
     const ocspUrls = policy.ocspUrl === undefined ? subject.ocspUrls : [policy.ocspUrl];
     const crlUrls = policy.crlUrl === undefined ? subject.crlUrls : [policy.crlUrl];
     const ocsp: Source = { urls: ocspUrls, ask: () => this.#ocsp.answer(ocspUrls, subject, policy, now) };

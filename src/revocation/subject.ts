@@ -7,8 +7,8 @@ import {
   type X509Certificate,
 } from "@peculiar/x509";
 import * as pkijs from "pkijs";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 import { certificateParts } from "../trust/certificate_der.js";
 import type { CertIdHashes, RevocationSubject } from "./revocation.js";
 

@@ -20,8 +20,8 @@ import {
   Version,
 } from "@peculiar/asn1-x509";
 import type { X509Certificate } from "@peculiar/x509";
-import { deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 
 /** RFC 3739 qcStatements: the qwac step reads it, so a critical one is understood by the pipeline. */
 const ID_PE_QC_STATEMENTS = "1.3.6.1.5.5.7.1.3";

@@ -1,15 +1,10 @@
 import type { X509Certificate } from "@peculiar/x509";
-import { type Denial, deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { type Denial, deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 import { type CertFacts, certFacts } from "./cert_facts.js";
 import { checkPath } from "./path_rules.js";
-import { type PathCert, PathFinder, storeIndex } from "./path_search.js";
-
-/** The QTSP roots and the intermediates the service may use to build a path; immutable once loaded. */
-export interface TrustStore {
-  readonly anchors: readonly X509Certificate[];
-  readonly intermediates: readonly X509Certificate[];
-}
+import { PathFinder } from "./path_search.js";
+import { type PathCert, storeIndex, type TrustStore } from "./trust_store.js";
 
 /** A verified path from the leaf to an anchor. */
 export interface ChainResult {
@@ -71,7 +66,7 @@ async function firstValidPath(
       options.now,
     );
     if (verdict.ok) return ok(chainResult(path, verdict.value));
-    firstDenial ??= verdict.denial;
+    firstDenial ??= verdict.error;
     if (++examined >= MAX_PATHS_EXAMINED) break;
   }
   return fail(firstDenial ?? untrusted(leaf.facts, finder.notes()));

@@ -1,6 +1,6 @@
 import { anyExtendedKeyUsage, id_kp_clientAuth, KeyUsageFlags } from "@peculiar/asn1-x509";
-import { type Denial, deny } from "../reasons.js";
-import { fail, ok, type Result } from "../result.js";
+import { type Denial, deny } from "../foundation/reasons.js";
+import { fail, ok, type Result } from "../foundation/result.js";
 import { type CertFacts, isSelfIssued } from "./cert_facts.js";
 
 /**

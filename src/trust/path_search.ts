@@ -1,7 +1,7 @@
 import type { X509Certificate } from "@peculiar/x509";
-import { type CertFacts, certFacts } from "./cert_facts.js";
-import type { TrustStore } from "./chain.js";
+import type { CertFacts } from "./cert_facts.js";
 import { issuedBy, NOT_SIGNED } from "./signature.js";
+import { indexBySubject, type PathCert, type StoreIndex, type SubjectIndex } from "./trust_store.js";
 
 /**
  * Bounds on the search. The offered certificates come from the client, so without bounds a crafted set of
@@ -14,49 +14,6 @@ export const SEARCH_LIMITS = {
   /** Offered certificates beyond this many are not looked at. */
   maxOffered: 16,
 } as const;
-
-/** A certificate that may sit on a path; anchors end a path. */
-export interface PathCert {
-  readonly cert: X509Certificate;
-  readonly facts: CertFacts;
-  readonly anchor: boolean;
-}
-
-/** Certificates grouped by subject name key, so finding the issuers of a certificate is one lookup. */
-type SubjectIndex = ReadonlyMap<string, readonly PathCert[]>;
-
-export interface StoreIndex {
-  readonly anchors: SubjectIndex;
-  readonly intermediates: SubjectIndex;
-}
-
-const storeIndexes = new WeakMap<TrustStore, StoreIndex>();
-
-/** The index of a store, built once per store object (stores are immutable). */
-export function storeIndex(store: TrustStore): StoreIndex {
-  let index = storeIndexes.get(store);
-  if (index === undefined) {
-    index = {
-      anchors: indexBySubject(store.anchors, true),
-      intermediates: indexBySubject(store.intermediates, false),
-    };
-    storeIndexes.set(store, index);
-  }
-  return index;
-}
-
-/** Certificates whose facts cannot be decoded are left out: they can be neither issuer nor anchor. */
-function indexBySubject(certs: readonly X509Certificate[], anchor: boolean): SubjectIndex {
-  const index = new Map<string, PathCert[]>();
-  for (const cert of certs) {
-    const facts = certFacts(cert);
-    if (!facts.ok) continue;
-    const group = index.get(facts.value.subjectKey);
-    if (group === undefined) index.set(facts.value.subjectKey, [{ cert, facts: facts.value, anchor }]);
-    else group.push({ cert, facts: facts.value, anchor });
-  }
-  return index;
-}
 
 /**
  * Depth-first enumeration of every path leaf -> ... -> anchor whose signatures all verify, preferred paths
@@ -134,7 +91,7 @@ export class PathFinder {
     }
     this.signatureChecksLeft--;
     const verdict = await issuedBy(child.cert, child.facts, issuer.cert);
-    if (!verdict.ok && verdict.why !== NOT_SIGNED) this.refusals.add(verdict.why);
+    if (!verdict.ok && verdict.error !== NOT_SIGNED) this.refusals.add(verdict.error);
     byIssuer.set(issuer.cert, verdict.ok);
     return verdict.ok;
   }

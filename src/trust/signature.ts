@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject, verify as verifySignature } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
+import { fail, ok, type Result } from "../foundation/result.js";
 import type { CertFacts } from "./cert_facts.js";
 import { certificateParts } from "./certificate_der.js";
 
@@ -15,7 +16,7 @@ const RSA_MIN_BITS = 2048;
 const RSA_MAX_BITS = 8192;
 
 /** Whether `issuer`'s key signed `child`; when not, why (for the denial detail). */
-export type IssuedBy = { readonly ok: true } | { readonly ok: false; readonly why: string };
+export type IssuedBy = Result<true, string>;
 
 /** The parts of a WebCrypto key algorithm looked at here (RsaHashedKeyAlgorithm / EcKeyAlgorithm). */
 interface KeyAlgorithmFields {
@@ -25,6 +26,7 @@ interface KeyAlgorithmFields {
 }
 
 export const NOT_SIGNED = "signature does not verify";
+const SIGNED: IssuedBy = ok(true);
 
 /**
  * The only proof that `issuer` issued `child`: the child's signature verifies with the issuer's public key.
@@ -37,13 +39,13 @@ export async function issuedBy(
 ): Promise<IssuedBy> {
   try {
     const refused = refusedAlgorithm(child, childFacts, issuer);
-    if (refused !== undefined) return { ok: false, why: refused };
+    if (refused !== undefined) return fail(refused);
     const verified =
       verifiedNatively(child, issuer) ??
       (await child.verify({ publicKey: issuer.publicKey, signatureOnly: true }));
-    return verified ? { ok: true } : { ok: false, why: NOT_SIGNED };
+    return verified ? SIGNED : fail(NOT_SIGNED);
   } catch {
-    return { ok: false, why: NOT_SIGNED };
+    return fail(NOT_SIGNED);
   }
 }
 

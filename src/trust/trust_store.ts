@@ -2,10 +2,57 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { KeyUsageFlags } from "@peculiar/asn1-x509";
 import { X509Certificate } from "@peculiar/x509";
-import { ConfigError } from "../config/config_error.js";
-import { certFacts } from "./cert_facts.js";
-import type { TrustStore } from "./chain.js";
-import { storeIndex } from "./path_search.js";
+import { ConfigError } from "../foundation/config_error.js";
+import { type CertFacts, certFacts } from "./cert_facts.js";
+
+/** The QTSP roots and the intermediates the service may use to build a path; immutable once loaded. */
+export interface TrustStore {
+  readonly anchors: readonly X509Certificate[];
+  readonly intermediates: readonly X509Certificate[];
+}
+
+/** A certificate that may sit on a path; anchors end a path. */
+export interface PathCert {
+  readonly cert: X509Certificate;
+  readonly facts: CertFacts;
+  readonly anchor: boolean;
+}
+
+/** Certificates grouped by subject name key, so finding the issuers of a certificate is one lookup. */
+export type SubjectIndex = ReadonlyMap<string, readonly PathCert[]>;
+
+export interface StoreIndex {
+  readonly anchors: SubjectIndex;
+  readonly intermediates: SubjectIndex;
+}
+
+const storeIndexes = new WeakMap<TrustStore, StoreIndex>();
+
+/** The index of a store, built once per store object (stores are immutable). */
+export function storeIndex(store: TrustStore): StoreIndex {
+  let index = storeIndexes.get(store);
+  if (index === undefined) {
+    index = {
+      anchors: indexBySubject(store.anchors, true),
+      intermediates: indexBySubject(store.intermediates, false),
+    };
+    storeIndexes.set(store, index);
+  }
+  return index;
+}
+
+/** Certificates whose facts cannot be decoded are left out: they can be neither issuer nor anchor. */
+export function indexBySubject(certs: readonly X509Certificate[], anchor: boolean): SubjectIndex {
+  const index = new Map<string, PathCert[]>();
+  for (const cert of certs) {
+    const facts = certFacts(cert);
+    if (!facts.ok) continue;
+    const group = index.get(facts.value.subjectKey);
+    if (group === undefined) index.set(facts.value.subjectKey, [{ cert, facts: facts.value, anchor }]);
+    else group.push({ cert, facts: facts.value, anchor });
+  }
+  return index;
+}
 
 /** Where the trust material lives: each a PEM/DER file or a directory of them. */
 export interface TrustStoreSources {
@@ -146,7 +193,7 @@ function parseCertificate(der: Buffer, file: string, key: string, label: string)
     );
   }
   const facts = certFacts(cert);
-  if (!facts.ok) throw new ConfigError(file, key, `${label}: ${facts.denial.detail ?? "malformed"}`);
+  if (!facts.ok) throw new ConfigError(file, key, `${label}: ${facts.error.detail ?? "malformed"}`);
   return cert;
 }
 

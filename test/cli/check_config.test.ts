@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate } from "../../src/pki/factory.js";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { issueCertificate } from "../../src/demo/certificate_factory.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 import { type CliPki, DAY_MS, write, writeCliPki } from "./pki.js";
 import { json, runQwac, STACK_LINE, stopRunningQwac } from "./support.js";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { realPsd2Path } from "../support/shared_fixtures.js";
 import { AI_URLS, type CliPki, DAY_MS, QEVCP_W, write, writeCliPki } from "./pki.js";
 import { json, runQwac, STACK_LINE, spawnQwac, stopRunningQwac } from "./support.js";

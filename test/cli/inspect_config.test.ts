@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { X509CrlGenerator, X509CrlReason } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IssuedCertificate, issueCertificate } from "../../src/pki/factory.js";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { type IssuedCertificate, issueCertificate } from "../../src/demo/certificate_factory.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 import { type CliPki, tpp, write, writeCliPki } from "./pki.js";
 import { json, runQwac, STACK_LINE, stopRunningQwac } from "./support.js";
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import type { Psd2Role } from "../../src/qwac/qwac.js";
 
 /**

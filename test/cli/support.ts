@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { runQwacCommand } from "../../src/cli/command.js";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 
 /** `qwac` as an operator runs it: its own node process, through tsx instead of a build. */
-export const CLI = join(PROJECT_ROOT, "src", "cli", "qwac.ts");
+export const CLI = join(PROJECT_ROOT, "src", "cli", "bin.ts");
 
 export interface QwacRun {
   readonly code: number | null;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig, parseConfig } from "../../src/config/config.js";
-import { ConfigError } from "../../src/config/config_error.js";
+import { ConfigError } from "../../src/foundation/config_error.js";
 
 const MINIMAL = "trust: { anchors: roots/ }\npolicy: policy.yaml\n";
 

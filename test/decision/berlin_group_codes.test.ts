@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { denialHeaders, errorBody, retryAfterSeconds } from "../../src/decision/berlin_group.js";
-import { DENY_REASONS, REASONS } from "../../src/reasons.js";
+import { DENY_REASONS, REASONS } from "../../src/foundation/reasons.js";
 
 /** A copy of the framework's code lists per HTTP status, with its source named in the file. */
 interface FrameworkCodes {
@@ -67,7 +67,7 @@ describe("the reason table against the NextGenPSD2 OpenAPI code lists", () => {
   });
 });
 
-describe("README's reason table says what src/reasons.ts says", () => {
+describe("README's reason table says what src/foundation/reasons.ts says", () => {
   const rows = README.split("\n").filter((line) => /^\| `[A-Z_]+`/.test(line));
   for (const reason of DENY_REASONS) {
     it(`${reason}: README gives HTTP ${REASONS[reason].status} ${REASONS[reason].code}`, () => {

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EKU_SERVER_AUTH, issueCertificate } from "../../src/demo/certificate_factory.js";
 import { ensureDemoPki } from "../../src/demo/demo_pki.js";
-import { EKU_SERVER_AUTH, issueCertificate } from "../../src/pki/factory.js";
 import { at, ROOT, repoPath, run, tree } from "./support.js";
 
 /** The scripts the containers run (health check, demo upstream, load generator), run here as processes. */

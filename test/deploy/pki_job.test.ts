@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExtendedKeyUsageExtension, SubjectAlternativeNameExtension, X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EKU_OCSP_SIGNING, EKU_SERVER_AUTH } from "../../src/demo/certificate_factory.js";
 import { DEMO_TPPS } from "../../src/demo/demo_pki.js";
-import { EKU_OCSP_SIGNING, EKU_SERVER_AUTH } from "../../src/pki/factory.js";
 import { run, runPkiJob, serveShOcspArgs } from "./support.js";
 
 /** id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1). */

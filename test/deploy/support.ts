@@ -2,7 +2,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments, parseDocument } from "yaml";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 
 /** Helpers for the structural tests of the deployment files: YAML in, narrowed values out. */
 

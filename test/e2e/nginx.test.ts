@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import type { Psd2Role } from "../../src/qwac/qwac.js";
 import { type RunningService, startService } from "../../src/service.js";
 import { killRunningOpenssl, LoopbackServer, OpensslCa } from "../support/openssl_ca.js";

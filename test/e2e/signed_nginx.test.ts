@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { issueCertificate } from "../../src/pki/factory.js";
 import { type RunningService, startService } from "../../src/service.js";
 import {
   curlRaw,

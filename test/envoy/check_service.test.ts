@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { Version } from "@peculiar/asn1-x509";
 import { Extension, type X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/pki/factory.js";
 import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { withVersion } from "../support/reissue.js";
 

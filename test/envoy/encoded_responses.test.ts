@@ -6,7 +6,7 @@ import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { AuthorizationServer } from "../../src/envoy/server.js";
 import type { WireCheckResponse } from "../../src/envoy/wire.js";
-import type { Gatekeeper } from "../../src/gatekeeper.js";
+import type { Gatekeeper } from "../../src/pipeline/gatekeeper.js";
 import {
   type CheckRequestObject,
   checkRequest,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { CheckInput } from "../../src/check_input.js";
 import { toCheckInput } from "../../src/envoy/check_request.js";
 import { loadProtos, servedAuthorization } from "../../src/envoy/protos.js";
 import type { WireCheckRequest } from "../../src/envoy/wire.js";
+import type { CheckInput } from "../../src/foundation/check_input.js";
 
 // The server decodes CheckRequests with protobufjs and skips proto-loader's toObject copy. Whatever Envoy
 // sends must mean the same to the core either way: same CheckInput from the same bytes.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import type { RevocationChecker } from "../../src/revocation/revocation.js";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { issueCertificate } from "../../src/pki/factory.js";
 import { envoyEncode } from "../source/encodings.js";
 import { envoyXfccHeader, type SetCurrentClientCertDetails } from "../source/envoy_xfcc.js";
 import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";

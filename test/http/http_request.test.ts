@@ -44,7 +44,7 @@ describe("which request the HTTP mode judges", () => {
       "x-forwarded-method": "POST",
       "x-forwarded-uri": "/v1/payments/sepa-credit-transfers",
     });
-    expect(!input.ok && input.denial.reason).toBe("REQUEST_INVALID");
+    expect(!input.ok && input.error.reason).toBe("REQUEST_INVALID");
   });
 
   it.each([
@@ -54,7 +54,7 @@ describe("which request the HTTP mode judges", () => {
     ["a method that is not a token", { "x-original-method": "GET /x", "x-original-uri": "/v1/accounts" }],
   ])("refuses %s with REQUEST_INVALID", (_case, headers) => {
     const input = translate(headers);
-    expect(!input.ok && input.denial.reason).toBe("REQUEST_INVALID");
+    expect(!input.ok && input.error.reason).toBe("REQUEST_INVALID");
   });
 });
 
@@ -113,7 +113,7 @@ describe("which authority the HTTP mode judges (the signature's @authority)", ()
       "x-forwarded-uri": "/v1/accounts",
       "x-forwarded-host": "evil.example",
     });
-    expect(!input.ok && input.denial.reason).toBe("REQUEST_INVALID");
+    expect(!input.ok && input.error.reason).toBe("REQUEST_INVALID");
   });
 
   it("ignores the case of host names when comparing the two conventions", () => {

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 
 const RULES_DIR = join(PROJECT_ROOT, "deploy", "prometheus");
 const promtool = spawnSync("promtool", ["--version"]).status === 0;

@@ -20,7 +20,7 @@ import {
   issueCertificate,
   type KeyAlg,
   psd2Roles,
-} from "../../src/pki/factory.js";
+} from "../../src/demo/certificate_factory.js";
 import { realPsd2Pem } from "../support/shared_fixtures.js";
 
 const workDir = mkdtempSync(join(tmpdir(), "factory-test-"));

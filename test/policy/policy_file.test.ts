@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/config_error.js";
+import { ConfigError } from "../../src/foundation/config_error.js";
 import { loadPolicy, parsePolicy } from "../../src/policy/policy.js";
 
 const FILE = "bank-policy.yaml";

@@ -4,7 +4,7 @@ import { MAX_PATH_LENGTH, safePath } from "../../src/policy/policy.js";
 function detailOf(rawPath: string): string | undefined {
   const result = safePath(rawPath);
   expect(result.ok, `${rawPath} should be refused`).toBe(false);
-  return result.ok ? undefined : result.denial.detail;
+  return result.ok ? undefined : result.error.detail;
 }
 
 describe("safePath strips the query", () => {
@@ -137,7 +137,7 @@ describe("safePath refuses every ambiguous spelling with PATH_INVALID", () => {
   it.each(hostile.map((path) => [JSON.stringify(path), path]))("refuses %s", (_, path) => {
     const result = safePath(path);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.denial.reason).toBe("PATH_INVALID");
+    if (!result.ok) expect(result.error.reason).toBe("PATH_INVALID");
   });
 });
 

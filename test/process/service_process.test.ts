@@ -6,7 +6,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoPki } from "../../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 import { checkRequest } from "../support/gatekeeper.js";
 import { hostileCertificates } from "../support/hostile_certificates.js";
 import { type ServiceProcess, startServiceProcess } from "../support/service_process.js";

@@ -32,7 +32,7 @@ describe("parseOrganizationIdentifier reads the PSD2 form of EN 319 412-1", () =
   ])("rejects %j", (value) => {
     expect(parseOrganizationIdentifier(value)).toMatchObject({
       ok: false,
-      denial: { reason: "CERT_ORG_ID_INVALID" },
+      error: { reason: "CERT_ORG_ID_INVALID" },
     });
   });
 });
@@ -52,7 +52,7 @@ describe("checkAgainstNcaId", () => {
   it.each(["FR-BDF", "BE-ACPR", "fr-acpr", "FRACPR", ""])("rejects nCAId %j", (ncaId) => {
     expect(checkAgainstNcaId(orgId, ncaId)).toMatchObject({
       ok: false,
-      denial: { reason: "CERT_ORG_ID_INVALID" },
+      error: { reason: "CERT_ORG_ID_INVALID" },
     });
   });
 });

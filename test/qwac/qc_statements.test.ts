@@ -7,20 +7,20 @@ import {
   issueCertificate,
   psd2Roles,
   qcStatementsExtension,
-} from "../../src/pki/factory.js";
+} from "../../src/demo/certificate_factory.js";
+import type { Result } from "../../src/foundation/result.js";
 import {
   decodeQcStatements,
   describeQcStatements,
   type QcStatementsInfo,
 } from "../../src/qwac/qc_statements.js";
-import type { Result } from "../../src/result.js";
 import { corruptedVariants } from "./corrupted_der.js";
 
 const PSD2 = { roles: psd2Roles("PSP_IC", "PSP_AS"), ncaName: "Bank of Lithuania", ncaId: "LT-LB" };
 
 function described(result: Result<QcStatementsInfo>): QcStatementsInfo {
   if (!result.ok) {
-    throw new Error(`expected statements, got ${result.denial.reason}: ${result.denial.detail}`);
+    throw new Error(`expected statements, got ${result.error.reason}: ${result.error.detail}`);
   }
   return result.value;
 }
@@ -58,14 +58,14 @@ describe("describeQcStatements reports every statement", () => {
     psd2.statementInfo = new Uint8Array([0x05, 0x00]).buffer;
     const info = described(decodeQcStatements(AsnConvert.serialize(new QCStatements(statements))));
     expect([info.compliance, info.types]).toEqual([true, ["web"]]);
-    expect(info.psd2).toMatchObject({ ok: false, denial: { reason: "CERT_PSD2_STATEMENT_INVALID" } });
+    expect(info.psd2).toMatchObject({ ok: false, error: { reason: "CERT_PSD2_STATEMENT_INVALID" } });
   });
 
   it("denies an empty nCAId, which TS 119 495 sizes 1..256", async () => {
     const { cert } = await issueCertificate({ subject: "CN=tpp", qc: { psd2: { ...PSD2, ncaId: "" } } });
     expect(described(describeQcStatements(cert)).psd2).toMatchObject({
       ok: false,
-      denial: { reason: "CERT_PSD2_STATEMENT_INVALID" },
+      error: { reason: "CERT_PSD2_STATEMENT_INVALID" },
     });
   });
 
@@ -73,7 +73,7 @@ describe("describeQcStatements reports every statement", () => {
     const { cert } = await issueCertificate({ subject: "CN=plain" });
     expect(describeQcStatements(cert)).toEqual({
       ok: false,
-      denial: { reason: "CERT_NOT_QWAC", detail: "no qcStatements extension" },
+      error: { reason: "CERT_NOT_QWAC", detail: "no qcStatements extension" },
     });
   });
 
@@ -85,7 +85,7 @@ describe("describeQcStatements reports every statement", () => {
       extraExtensions: [second],
     });
     expect(cert.extensions.filter((e: Extension) => e.type === "1.3.6.1.5.5.7.1.3")).toHaveLength(2);
-    expect(describeQcStatements(cert)).toMatchObject({ ok: false, denial: { reason: "CERT_NOT_QWAC" } });
+    expect(describeQcStatements(cert)).toMatchObject({ ok: false, error: { reason: "CERT_NOT_QWAC" } });
   });
 });
 
@@ -96,14 +96,14 @@ describe("decodeQcStatements never throws", () => {
     const unforeseen: string[] = [];
     for (const variant of corruptedVariants(valid)) {
       const result = decodeQcStatements(variant);
-      if (!result.ok && result.denial.detail?.includes("could not be decoded")) {
-        unforeseen.push(result.denial.detail);
+      if (!result.ok && result.error.detail?.includes("could not be decoded")) {
+        unforeseen.push(result.error.detail);
       }
       const psd2 = result.ok ? result.value.psd2 : undefined;
       outcomes.add(
         result.ok
-          ? `psd2 ${psd2 === undefined ? "absent" : psd2.ok ? "ok" : psd2.denial.reason}`
-          : result.denial.reason,
+          ? `psd2 ${psd2 === undefined ? "absent" : psd2.ok ? "ok" : psd2.error.reason}`
+          : result.error.reason,
       );
     }
     // The catch-all in decodeQcStatements is a net, not the way failures are meant to be handled.

@@ -15,7 +15,9 @@ import {
   psd2Roles,
   type QcSpec,
   qcStatement,
-} from "../../src/pki/factory.js";
+} from "../../src/demo/certificate_factory.js";
+import type { DenyReason } from "../../src/foundation/reasons.js";
+import type { Result } from "../../src/foundation/result.js";
 import {
   ID_ETSI_PSD2_QC_STATEMENT,
   Psd2QcType,
@@ -23,8 +25,6 @@ import {
   RolesOfPsp,
 } from "../../src/qwac/psd2_statement_asn1.js";
 import { PSD2_ROLES, type Qwac, readQwac } from "../../src/qwac/qwac.js";
-import type { DenyReason } from "../../src/reasons.js";
-import type { Result } from "../../src/result.js";
 import { corruptedVariants } from "./corrupted_der.js";
 
 const ACPR: Psd2Spec = {
@@ -56,17 +56,17 @@ async function tppCertificate(
 
 function accepted(result: Result<Qwac>): Qwac {
   if (!result.ok) {
-    throw new Error(`expected a QWAC, got ${result.denial.reason}: ${result.denial.detail}`);
+    throw new Error(`expected a QWAC, got ${result.error.reason}: ${result.error.detail}`);
   }
   return result.value;
 }
 
 function deniedWith(result: Result<Qwac>): DenyReason | undefined {
-  return result.ok ? undefined : result.denial.reason;
+  return result.ok ? undefined : result.error.reason;
 }
 
 function detailOf(result: Result<Qwac>): string | undefined {
-  return result.ok ? undefined : result.denial.detail;
+  return result.ok ? undefined : result.error.detail;
 }
 
 /** The PSD2 statement exactly as given, strings in the given ASN.1 string type. */
@@ -382,7 +382,7 @@ describe("readQwac turns a malformed qcStatements extension into a denial", () =
     for (const variant of variants) {
       const cert = await tppCertificate({ rawStatements: variant }, { keys });
       const result = readQwac(cert, QWAC_ONLY);
-      outcomes.add(result.ok ? "ok" : result.denial.reason);
+      outcomes.add(result.ok ? "ok" : result.error.reason);
     }
     expect(outcomes).toContain("CERT_NOT_QWAC");
   });

@@ -7,9 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
+import type { Result } from "../../src/foundation/result.js";
 import { describeQcStatements, type Qwac, readQwac } from "../../src/qwac/qwac.js";
-import type { Result } from "../../src/result.js";
 import { REAL_PSD2_DIR, realPsd2Pem } from "../support/shared_fixtures.js";
 
 function fixture(name: string): X509Certificate {
@@ -18,7 +18,7 @@ function fixture(name: string): X509Certificate {
 
 function accepted(result: Result<Qwac>): Qwac {
   if (!result.ok) {
-    throw new Error(`expected a QWAC, got ${result.denial.reason}: ${result.denial.detail}`);
+    throw new Error(`expected a QWAC, got ${result.error.reason}: ${result.error.detail}`);
   }
   return result.value;
 }
@@ -74,7 +74,7 @@ describe("a real QSealC is a QWAC only when eseal is accepted", () => {
   it("denies the MULTICERT QSealC of Tink by default", () => {
     expect(readQwac(qsealc, QWAC_ONLY)).toEqual({
       ok: false,
-      denial: { reason: "CERT_NOT_QWAC", detail: "QcType is eseal, not web" },
+      error: { reason: "CERT_NOT_QWAC", detail: "QcType is eseal, not web" },
     });
   });
 
@@ -121,7 +121,7 @@ describe("a real certificate with only a PSD2 statement is not a QWAC", () => {
     for (const options of [QWAC_ONLY, QWAC_OR_QSEALC]) {
       expect(readQwac(sandbox, options)).toEqual({
         ok: false,
-        denial: { reason: "CERT_NOT_QWAC", detail: "no QcCompliance statement" },
+        error: { reason: "CERT_NOT_QWAC", detail: "no QcCompliance statement" },
       });
     }
   });

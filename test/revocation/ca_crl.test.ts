@@ -50,7 +50,7 @@ async function leafStatus(): Promise<RevocationStatus> {
   );
   checkers.push(checker);
   const subject = prepareChainSubject([leaf.cert, lab.issuingCert.cert, lab.root.cert.cert]);
-  if (!subject.ok) throw new Error(subject.denial.detail);
+  if (!subject.ok) throw new Error(subject.error.detail);
   return checker.check(subject.value, new Date());
 }
 

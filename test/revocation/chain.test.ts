@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { X509Certificate } from "@peculiar/x509";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { type RevocationChecker, revocationDenial } from "../../src/revocation/revocation.js";
@@ -126,7 +126,7 @@ describe("revocation of the issuing CA (RFC 5280 6.3), with openssl CAs and CRLs
     checkers.push(checker);
     const path = [leaves[1]!.cert, lab.issuingCert.cert, lab.root.cert.cert];
     const subject = prepareChainSubject(path);
-    if (!subject.ok) throw new Error(subject.denial.detail);
+    if (!subject.ok) throw new Error(subject.error.detail);
     const status = await checker.check(subject.value, new Date());
     expect(status).toMatchObject({ status: "revoked", revocationReason: "cACompromise" });
     const denial = revocationDenial(status);

@@ -87,7 +87,7 @@ describe("issuerPolicies", () => {
       extensions: [new BasicConstraintsExtension(true, undefined, true)],
     });
     const prepared = prepareSubject(ca, ca);
-    if (!prepared.ok) throw new Error(prepared.denial.detail);
+    if (!prepared.ok) throw new Error(prepared.error.detail);
     subject = prepared.value;
   });
 

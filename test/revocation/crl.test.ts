@@ -3,7 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { DistributionPointName, GeneralName, IssuingDistributionPoint } from "@peculiar/asn1-x509";
 import { Extension, type X509Certificate, X509CrlGenerator } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate } from "../../src/pki/factory.js";
+import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { coversCertificate, lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/crl.js";
 import type { RevocationFailureCode } from "../../src/revocation/failure.js";
 import { labCrl, PATH, type RevocationLab, scopedTo, startRevocationLab } from "./lab.js";
@@ -30,13 +30,13 @@ function verify(bytes: Uint8Array, options: { now?: Date; issuer?: X509Certifica
 
 async function expectCrl(promise: ReturnType<typeof verifyCrl>): Promise<VerifiedCrl> {
   const outcome = await promise;
-  if (!outcome.ok) throw new Error(`expected a CRL, got ${outcome.failure.code}: ${outcome.failure.detail}`);
+  if (!outcome.ok) throw new Error(`expected a CRL, got ${outcome.error.code}: ${outcome.error.detail}`);
   return outcome.value;
 }
 
 async function expectFailure(promise: ReturnType<typeof verifyCrl>, code: RevocationFailureCode) {
   const outcome = await promise;
-  expect(outcome.ok ? "crl" : outcome.failure.code).toBe(code);
+  expect(outcome.ok ? "crl" : outcome.error.code).toBe(code);
 }
 
 const crlWithExtensions = (extensions: Extension[]) => labCrl(lab, { extensions });
@@ -122,9 +122,9 @@ describe("a CRL that is not an answer", () => {
       distributionPoints: lab.subject(lab.certs.crlOnlyGood).crlUrls,
       isCa: false,
     });
-    expect(covers.ok ? "covers" : covers.failure.code).toBe("unsupported");
+    expect(covers.ok ? "covers" : covers.error.code).toBe("unsupported");
     const noPoints = coversCertificate(crl, { distributionPoints: [], isCa: false });
-    expect(noPoints.ok ? "covers" : noPoints.failure.detail).toMatch(/names none/);
+    expect(noPoints.ok ? "covers" : noPoints.error.detail).toMatch(/names none/);
   });
 
   it("keeps a CA-only CRL's scope: it answers for a CA in the partition, never for an end entity", async () => {
@@ -141,9 +141,9 @@ describe("a CRL that is not an answer", () => {
     expect(crl.certificates).toBe("ca");
     expect(coversCertificate(crl, { distributionPoints: [point], isCa: true }).ok).toBe(true);
     const leaf = coversCertificate(crl, { distributionPoints: [point], isCa: false });
-    expect(leaf.ok ? "covers" : leaf.failure.code).toBe("unsupported");
+    expect(leaf.ok ? "covers" : leaf.error.code).toBe("unsupported");
     const otherPartition = coversCertificate(crl, { distributionPoints: [], isCa: true });
-    expect(otherPartition.ok ? "covers" : otherPartition.failure.code).toBe("unsupported");
+    expect(otherPartition.ok ? "covers" : otherPartition.error.code).toBe("unsupported");
   });
 
   it("refuses an issuingDistributionPoint limited to both CA and user certificates (RFC 5280 5.2.5)", async () => {
@@ -176,7 +176,7 @@ describe("the CRL issuer's key usage", () => {
       return verifyCrl(new Uint8Array(crl.rawData), options);
     };
     const without = await crlOf(["keyCertSign"]);
-    expect(without.ok ? "answer" : without.failure.code).toBe("unauthorised-signer");
+    expect(without.ok ? "answer" : without.error.code).toBe("unauthorised-signer");
     const withIt = await crlOf(["keyCertSign", "cRLSign"]);
     expect(withIt.ok).toBe(true);
   });

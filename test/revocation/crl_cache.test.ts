@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IssuedCertificate, issueCertificate } from "../../src/pki/factory.js";
+import { type IssuedCertificate, issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import type { RevocationEvent } from "../../src/revocation/events.js";
@@ -71,7 +71,7 @@ async function leafSubject(name: string): Promise<RevocationSubject> {
     crlDistributionPointUrl: server.url,
   });
   const subject = prepareSubject(leaf.cert, ca.cert);
-  if (!subject.ok) throw new Error(subject.denial.detail);
+  if (!subject.ok) throw new Error(subject.error.detail);
   return subject.value;
 }
 

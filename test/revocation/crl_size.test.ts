@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
+import { issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/crl.js";
@@ -42,7 +42,7 @@ const hexOf = (serial: Uint8Array) => normaliseSerialHex(Buffer.from(serial).toS
 
 async function expectCrl(bytes: Uint8Array): Promise<VerifiedCrl> {
   const outcome = await verifyCrl(bytes, { issuer: lab.ca.cert.cert, now: new Date(), clockSkewMs: 120_000 });
-  if (!outcome.ok) throw new Error(`expected a CRL, got ${outcome.failure.code}: ${outcome.failure.detail}`);
+  if (!outcome.ok) throw new Error(`expected a CRL, got ${outcome.error.code}: ${outcome.error.detail}`);
   return outcome.value;
 }
 
@@ -73,7 +73,7 @@ describe("a CRL from openssl ca -gencrl with 1,500 entries", () => {
       await appendFile(join(dir, "index.txt"), lines.join(""));
       const der = await ca.crl({ hours: 24 });
       const outcome = await verifyCrl(der, { issuer: ca.cert.cert, now: new Date(), clockSkewMs: 120_000 });
-      if (!outcome.ok) throw new Error(`${outcome.failure.code}: ${outcome.failure.detail}`);
+      if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.detail}`);
       expect(outcome.value.revoked.size).toBe(1_500);
       expect(lookupSerial(outcome.value, hexOf(serialOf(listed.pem)))?.reason).toBe("keyCompromise");
       expect(lookupSerial(outcome.value, "7e0005da")?.reason).toBe("superseded");
@@ -99,7 +99,7 @@ describe("CRLs of 100,000 and 500,000 entries signed by the CA", () => {
     const options = { issuer: lab.ca.cert.cert, now: new Date(), clockSkewMs: 0 };
     for (const bytes of [crl.subarray(0, crl.length >> 1), Buffer.concat([crl, Buffer.from([0])])]) {
       const outcome = await verifyCrl(new Uint8Array(bytes), options);
-      expect(outcome.ok ? "crl" : outcome.failure.code).toBe("malformed");
+      expect(outcome.ok ? "crl" : outcome.error.code).toBe("malformed");
     }
   });
 
@@ -110,7 +110,7 @@ describe("CRLs of 100,000 and 500,000 entries signed by the CA", () => {
     expect(at).toBeGreaterThan(100_000);
     tampered[at] = (tampered[at] ?? 0) ^ 0x01;
     const outcome = await verifyCrl(tampered, { issuer: lab.ca.cert.cert, now: new Date(), clockSkewMs: 0 });
-    expect(outcome.ok ? "crl" : outcome.failure.code).toBe("bad-signature");
+    expect(outcome.ok ? "crl" : outcome.error.code).toBe("bad-signature");
   });
 });
 
@@ -133,8 +133,8 @@ describe("the revoked list, walked as DER after the signature holds", () => {
 
   async function expectCode(entry: Uint8Array, code: string, detail?: RegExp) {
     const outcome = await withEntry(entry);
-    expect(outcome.ok ? "crl" : outcome.failure.code).toBe(code);
-    if (detail !== undefined) expect(outcome.ok ? "" : outcome.failure.detail).toMatch(detail);
+    expect(outcome.ok ? "crl" : outcome.error.code).toBe(code);
+    if (detail !== undefined) expect(outcome.ok ? "" : outcome.error.detail).toMatch(detail);
   }
 
   it("reads the reason and the revocation time to the second, UTCTime or GeneralizedTime", async () => {

@@ -63,8 +63,8 @@ describe("an OCSP or CRL fetch that is answered with a redirect", () => {
       maxBytes: 1024,
       signal: new AbortController().signal,
     });
-    expect(outcome.ok ? "bytes" : outcome.failure.code).toBe("http-status");
-    expect(outcome.ok ? "" : outcome.failure.detail).toMatch(/HTTP 302: redirects are refused/);
+    expect(outcome.ok ? "bytes" : outcome.error.code).toBe("http-status");
+    expect(outcome.ok ? "" : outcome.error.detail).toMatch(/HTTP 302: redirects are refused/);
     expect(target.hits(TARGET_PATH)).toBe(0);
   });
 

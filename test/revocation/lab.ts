@@ -218,7 +218,7 @@ export async function startFlakyResponder(lab: RevocationLab): Promise<FlakyResp
 
 function subjectOf(cert: IssuedCert, ca: OpensslCa): RevocationSubject {
   const prepared = prepareSubject(cert.cert, ca.cert.cert);
-  if (!prepared.ok) throw new Error(`prepareSubject(${cert.name}): ${prepared.denial.detail}`);
+  if (!prepared.ok) throw new Error(`prepareSubject(${cert.name}): ${prepared.error.detail}`);
   return prepared.value;
 }
 

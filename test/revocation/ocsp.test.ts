@@ -59,14 +59,13 @@ function verify(
 
 async function expectAnswer(promise: ReturnType<typeof verifyOcspResponse>): Promise<OcspAnswer> {
   const outcome = await promise;
-  if (!outcome.ok)
-    throw new Error(`expected an answer, got ${outcome.failure.code}: ${outcome.failure.detail}`);
+  if (!outcome.ok) throw new Error(`expected an answer, got ${outcome.error.code}: ${outcome.error.detail}`);
   return outcome.value;
 }
 
 async function expectFailure(promise: ReturnType<typeof verifyOcspResponse>, code: RevocationFailureCode) {
   const outcome = await promise;
-  expect(outcome.ok ? "answer" : outcome.failure.code).toBe(code);
+  expect(outcome.ok ? "answer" : outcome.error.code).toBe(code);
 }
 
 /** Re-encodes a real response after `mutate` changed its BasicOCSPResponse (the signed part stays as is). */

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LoadedSnapshot, loadSnapshot } from "../../src/config/snapshot.js";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { buildOcspRequest } from "../../src/revocation/ocsp.js";
-import { type LoadedSnapshot, loadSnapshot } from "../../src/snapshot.js";
 import { type IssuedCert, replayKey } from "../support/openssl_ca.js";
 import { PATH, type RevocationLab, startRevocationLab } from "./lab.js";
 

@@ -20,7 +20,7 @@ import {
 } from "@peculiar/x509";
 import * as pkijs from "pkijs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCertificate } from "../../src/pki/factory.js";
+import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import type { RevocationSubject } from "../../src/revocation/revocation.js";
 import { normaliseSerialHex, prepareChainSubject, prepareSubject } from "../../src/revocation/subject.js";
 import { openssl } from "../support/openssl_ca.js";
@@ -66,7 +66,7 @@ async function leafWith(serialNumber: string, extensions: Extension[]): Promise<
 
 function prepared(leaf: X509Certificate): RevocationSubject {
   const subject = prepareSubject(leaf, ca);
-  if (!subject.ok) throw new Error(subject.denial.detail);
+  if (!subject.ok) throw new Error(subject.error.detail);
   return subject.value;
 }
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CheckInput } from "../../src/check_input.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
+import type { CheckInput } from "../../src/foundation/check_input.js";
 import { checkInput } from "../support/check_input.js";
 import { type ForwardingOptions, forwardingOf } from "../support/gatekeeper.js";
 import { byteSequence, envoyEncode, xfccElement } from "./encodings.js";
@@ -59,8 +59,8 @@ describe("forwarded headers and the trusted-hop rule", () => {
     });
     expect(result?.ok).toBe(false);
     if (result !== undefined && !result.ok) {
-      expect(result.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
-      expect(result.denial.detail).toContain("198.51.100.7");
+      expect(result.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+      expect(result.error.detail).toContain("198.51.100.7");
     }
   });
 
@@ -70,7 +70,7 @@ describe("forwarded headers and the trusted-hop rule", () => {
       { sources: ["client-cert"], trustedHops: GATEWAY },
       { address: "198.51.100.7", headers: { "client-cert-chain": chain } },
     );
-    expect(result?.ok === false && result.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(result?.ok === false && result.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
   it("treats an empty forwarded header as absent", () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { decodeClientCert } from "../../src/source/client_cert_field.js";
+import { decodeClientCert } from "../../src/source/decoding/client_cert_field.js";
 import { byteSequence } from "./encodings.js";
 
 const MAX = 16_384;
@@ -52,7 +52,7 @@ describe("RFC 9440 Client-Cert and Client-Cert-Chain", () => {
     ["a value over the size limit", () => `:${"A".repeat(MAX)}:`],
   ])("refuses a Client-Cert that is %s", (_case, field) => {
     const decoded = decodeClientCert(field(), undefined, MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_MALFORMED");
   });
 
   it.each([
@@ -65,6 +65,6 @@ describe("RFC 9440 Client-Cert and Client-Cert-Chain", () => {
     ],
   ])("refuses a Client-Cert-Chain that is %s", (_case, chain) => {
     const decoded = decodeClientCert(byteSequence(leaf), chain(), MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_MALFORMED");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ok, type Result } from "../../src/result.js";
-import { DecodedValues } from "../../src/source/decoded_values.js";
+import { ok, type Result } from "../../src/foundation/result.js";
+import { DecodedValues } from "../../src/source/decoding/decoded_values.js";
 
 const LIMITS = { maxEntries: 10, maxBytes: 1 << 20 };
 

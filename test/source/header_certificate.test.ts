@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { decodeHeaderCertificate } from "../../src/source/header_certificate.js";
+import { decodeHeaderCertificate } from "../../src/source/decoding/header_certificate.js";
 import { traefikCertificates } from "./encodings.js";
 
 const MAX = 16_384;
@@ -47,7 +47,7 @@ describe("a plain header carrying the certificate", () => {
   it("refuses two PEM header values joined by a comma rather than guess which the proxy wrote", () => {
     const joined = `${encodeURIComponent(pki.tpps["tpp-all"].pem)}, ${encodeURIComponent(pki.tpps["tpp-pi"].pem)}`;
     const decoded = decodeHeaderCertificate(joined, MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_MALFORMED");
   });
 
   it.each([
@@ -57,6 +57,6 @@ describe("a plain header carrying the certificate", () => {
     ["a value over the size limit", () => "A".repeat(MAX * 9 + 1)],
   ])("refuses %s as CERT_MALFORMED", (_case, value) => {
     const decoded = decodeHeaderCertificate(typeof value === "function" ? value() : value, MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_MALFORMED");
   });
 });

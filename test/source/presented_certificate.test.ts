@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { presented } from "../../src/source/presented_certificate.js";
+import { presented } from "../../src/source/decoding/presented_certificate.js";
 
 let pki: DemoPki;
 beforeAll(async () => {

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CheckInput } from "../../src/check_input.js";
 import { parseConfig } from "../../src/config/config.js";
-import { ConfigError } from "../../src/config/config_error.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { buildForwarding } from "../../src/source/forwarding.js";
-import { trustedHopsSchema } from "../../src/source/source_config.js";
+import type { CheckInput } from "../../src/foundation/check_input.js";
+import { ConfigError } from "../../src/foundation/config_error.js";
+import { buildForwarding } from "../../src/source/provenance/forwarding.js";
+import { trustedHopsSchema } from "../../src/source/provenance/source_config.js";
 import { checkInput } from "../support/check_input.js";
 import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { xfccElement } from "./encodings.js";
@@ -166,7 +166,7 @@ describe("the certificate sources with a hop that must sign", () => {
 
   it("deny the same header unsigned, before decoding it", () => {
     const result = forwardingFrom(SIGNED_HOPS_YAML).sources.read(request(NGINX, false), NOW);
-    expect(result?.ok === false && result.denial.reason).toBe("FORWARDED_SIGNATURE_MISSING");
+    expect(result?.ok === false && result.error.reason).toBe("FORWARDED_SIGNATURE_MISSING");
   });
 
   it("deny a header signed by nginx for another path", () => {
@@ -174,7 +174,7 @@ describe("the certificate sources with a hop that must sign", () => {
       request(NGINX, true, { target: "/v1/payments/sepa-credit-transfers" }),
       NOW,
     );
-    expect(result?.ok === false && result.denial.reason).toBe("FORWARDED_SIGNATURE_INVALID");
+    expect(result?.ok === false && result.error.reason).toBe("FORWARDED_SIGNATURE_INVALID");
   });
 
   it("leave a later hop that does not sign unaffected: the first matching hop rules", () => {
@@ -184,7 +184,7 @@ describe("the certificate sources with a hop that must sign", () => {
 
   it("still deny an untrusted peer with CERT_FORWARDED_UNTRUSTED_HOP, signature or not", () => {
     const result = forwardingFrom(SIGNED_HOPS_YAML).sources.read(request("198.51.100.7", true), NOW);
-    expect(result?.ok === false && result.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(result?.ok === false && result.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
   it("do not ask for a signature when no certificate header is forwarded", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config.js";
-import { ConfigError } from "../../src/config/config_error.js";
-import { buildForwarding, type ForwardingSettings } from "../../src/source/forwarding.js";
-import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/source_config.js";
+import { ConfigError } from "../../src/foundation/config_error.js";
+import { buildForwarding, type ForwardingSettings } from "../../src/source/provenance/forwarding.js";
+import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/provenance/source_config.js";
 
 const BASE = "trust: { anchors: roots.pem }\npolicy: policy.yaml\n";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { PeerInput } from "../../src/check_input.js";
-import { type Cidr, parseCidr, TrustedHop, TrustedHops } from "../../src/source/trusted_hops.js";
+import type { PeerInput } from "../../src/foundation/check_input.js";
+import { type Cidr, parseCidr, TrustedHop, TrustedHops } from "../../src/source/provenance/trusted_hops.js";
 
 const peer = (address: string | undefined, principal?: string): PeerInput => ({
   address,

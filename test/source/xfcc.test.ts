@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { SubjectAlternativeNameExtension } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
+import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { issueCertificate } from "../../src/pki/factory.js";
-import { decodeXfcc } from "../../src/source/xfcc.js";
-import { envoyElement } from "../../src/source/xfcc_element.js";
-import { parseXfcc } from "../../src/source/xfcc_header.js";
+import { decodeXfcc } from "../../src/source/decoding/xfcc.js";
+import { envoyElement } from "../../src/source/decoding/xfcc_element.js";
+import { parseXfcc } from "../../src/source/decoding/xfcc_header.js";
 import { xfccElement } from "./encodings.js";
 import { envoyXfccHeader } from "./envoy_xfcc.js";
 
@@ -67,14 +67,14 @@ describe("the XFCC syntax as Envoy writes it", () => {
     ["an empty header", ""],
   ])("refuses %s as CERT_MALFORMED", (_case, header) => {
     const parsed = parseXfcc(header);
-    expect(!parsed.ok && parsed.denial.reason).toBe("CERT_MALFORMED");
+    expect(!parsed.ok && parsed.error.reason).toBe("CERT_MALFORMED");
   });
 });
 
 describe("an element in the shape Envoy gives it", () => {
   const element = (header: string) => {
     const parsed = parseXfcc(header);
-    if (!parsed.ok) throw new Error(parsed.denial.detail);
+    if (!parsed.ok) throw new Error(parsed.error.detail);
     return envoyElement(parsed.value[0]!, 0);
   };
 
@@ -115,7 +115,7 @@ describe("an element in the shape Envoy gives it", () => {
     ["a DNS before the URI", `Hash=${HASH};DNS=a;URI=u`],
   ])("refuses %s as CERT_FORWARDED_UNTRUSTED_HOP", (_case, header) => {
     const read = element(header);
-    expect(!read.ok && read.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(!read.ok && read.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 });
 
@@ -151,7 +151,7 @@ describe("the certificate in an XFCC header", () => {
       { cert: true },
     );
     const decoded = decodeXfcc(appended!, MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
   it("reads the gateway's element behind the sidecar that appended one about the gateway (Istio)", () => {
@@ -170,7 +170,7 @@ describe("the certificate in an XFCC header", () => {
     const asSidecar = decodeXfcc(atSidecar, MAX, GATEWAY);
     expect(asSidecar.ok && asSidecar.value.der.equals(der(pki.tpps["tpp-ai"].pem))).toBe(true);
     const hopNotByPrincipal = decodeXfcc(atSidecar, MAX);
-    expect(!hopNotByPrincipal.ok && hopNotByPrincipal.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(!hopNotByPrincipal.ok && hopNotByPrincipal.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
   it("refuses two elements from a principal hop unless the second is about the hop and the first is the hop's", () => {
@@ -190,7 +190,7 @@ describe("the certificate in an XFCC header", () => {
       `${byGateway},${aboutGateway},${aboutGateway}`,
     ]) {
       const decoded = decodeXfcc(header, MAX, GATEWAY);
-      expect(!decoded.ok && decoded.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+      expect(!decoded.ok && decoded.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
     }
   });
 
@@ -241,7 +241,7 @@ describe("the certificate in an XFCC header", () => {
   it("refuses a Cert that is not the certificate the element's Hash names", () => {
     const hashOfAnother = sha256(der(pki.tpps["tpp-pi"].pem));
     const decoded = decodeXfcc(xfccElement({ hash: hashOfAnother, cert: pki.tpps["tpp-ai"].pem }), MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
   });
 
   it("reports an element without Cert or Chain as a missing certificate", () => {
@@ -252,7 +252,7 @@ describe("the certificate in an XFCC header", () => {
       { subject: true },
     );
     const decoded = decodeXfcc(header!, MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MISSING");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_MISSING");
   });
 
   it.each([
@@ -262,7 +262,7 @@ describe("the certificate in an XFCC header", () => {
     ["a Cert over the size limit", () => `Hash=${HASH};Cert="${"A".repeat(MAX + 1)}"`],
   ])("refuses %s as CERT_MALFORMED", (_case, header) => {
     const decoded = decodeXfcc(header(), MAX);
-    expect(!decoded.ok && decoded.denial.reason).toBe("CERT_MALFORMED");
+    expect(!decoded.ok && decoded.error.reason).toBe("CERT_MALFORMED");
   });
 });
 
@@ -293,7 +293,7 @@ describe("any header text", () => {
       const length = 1 + (next() % 12);
       const header = Array.from({ length }, () => pieces[next() % pieces.length]).join("");
       const decoded = decodeXfcc(header, MAX, next() % 2 === 0 ? GATEWAY : undefined);
-      expect(decoded.ok ? "ok" : decoded.denial.reason).toMatch(/^(ok|CERT_[A-Z_]+)$/);
+      expect(decoded.ok ? "ok" : decoded.error.reason).toMatch(/^(ok|CERT_[A-Z_]+)$/);
     }
   });
 });

@@ -1,4 +1,4 @@
-import type { CheckInput } from "../../src/check_input.js";
+import type { CheckInput } from "../../src/foundation/check_input.js";
 
 export interface CheckInputSpec {
   readonly method?: string;

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { issueCertificate, psd2Roles } from "../../src/pki/factory.js";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 import { checkRequest, headerValue } from "./gatekeeper.js";
 import { checkClient } from "./grpc_client.js";
 import type { OpensslCa } from "./openssl_ca.js";

@@ -1,17 +1,17 @@
 import * as grpc from "@grpc/grpc-js";
 import type { X509Certificate } from "@peculiar/x509";
 import pino from "pino";
-import type { Gate } from "../../src/authorize.js";
 import { AuthorizationServer } from "../../src/envoy/server.js";
 import type { WireCheckResponse } from "../../src/envoy/wire.js";
-import { Gatekeeper } from "../../src/gatekeeper.js";
+import { decisionRecorder } from "../../src/ops/decision_recorder.js";
+import { assembleGate, type Gate } from "../../src/pipeline/gate.js";
+import { Gatekeeper } from "../../src/pipeline/gatekeeper.js";
 import { parsePolicy } from "../../src/policy/policy.js";
 import { type RevocationChecker, revocationDisabled } from "../../src/revocation/revocation.js";
-import { buildForwarding, type Forwarding } from "../../src/source/forwarding.js";
-import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/source_config.js";
+import { buildForwarding, type Forwarding } from "../../src/source/provenance/forwarding.js";
+import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/provenance/source_config.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import type { ChainVerifier } from "../../src/trust/trusted_lists/list_trust.js";
-import { VerifiedCertificates } from "../../src/verified_certificates.js";
 import { checkClient } from "./grpc_client.js";
 
 export interface GatekeeperOptions {
@@ -61,21 +61,17 @@ export function createGatekeeper(options: GatekeeperOptions): { gatekeeper: Gate
   const now = options.now ?? (() => new Date());
   const prefix = options.headerPrefix ?? "x-tpp-";
   const forwarding = forwardingOf(options);
-  const gate: Gate = {
+  const gate = assembleGate({
     policy: parsePolicy(options.policyYaml, "test-policy.yaml"),
-    certificates: new VerifiedCertificates({
-      trust: trustStoreFromCertificates(options.anchors, options.intermediates ?? []),
-      qwac: { acceptEseal: options.acceptEseal ?? false },
-      headerPrefix: prefix,
-      maxEntries: 1000,
-      denialTtlMs: 0,
-      ...(options.chainVerifier === undefined ? {} : { chainVerifier: options.chainVerifier }),
-    }),
+    trust: trustStoreFromCertificates(options.anchors, options.intermediates ?? []),
+    forwarding,
     revocation: options.revocation ?? revocationDisabled,
-    sources: forwarding.sources,
-    serverName: forwarding.serverName,
     now,
-  };
+    qwac: { acceptEseal: options.acceptEseal ?? false },
+    headerPrefix: prefix,
+    cache: { certificates: 1000, maxBytes: 64 * 1024 * 1024, denialTtlSeconds: 0 },
+    ...(options.chainVerifier === undefined ? {} : { chainVerifier: options.chainVerifier }),
+  });
   const gatekeeper = new Gatekeeper(
     {
       gate,
@@ -86,7 +82,7 @@ export function createGatekeeper(options: GatekeeperOptions): { gatekeeper: Gate
       },
       mode: options.mode ?? "enforce",
     },
-    { logger: options.logger ?? SILENT },
+    decisionRecorder({ logger: options.logger ?? SILENT }),
   );
   return { gatekeeper, gate };
 }

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
-import type { Issuer } from "../../src/pki/factory.js";
+import type { Issuer } from "../../src/demo/certificate_factory.js";
 
 /**
  * A real PKI for tests, made by the openssl command line: a CA (`openssl ca`, index.txt, CRLs from
@@ -165,7 +165,7 @@ export class OpensslCa {
   }
 
   /**
-   * The CA as a signer for src/pki/factory.ts, so tests can issue QWACs (QC statements, PSD2 roles) from
+   * The CA as a signer for src/demo/certificate_factory.ts, so tests can issue QWACs (QC statements, PSD2 roles) from
    * this openssl CA; record them with `recordValid` for its OCSP responder to know them.
    */
   async signer(): Promise<Issuer> {

@@ -2,7 +2,7 @@ import { sign } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, type Version } from "@peculiar/asn1-x509";
 import { X509Certificate } from "@peculiar/x509";
-import type { IssuedCertificate } from "../../src/pki/factory.js";
+import type { IssuedCertificate } from "../../src/demo/certificate_factory.js";
 
 /**
  * `cert` with its tbsCertificate.version field set to `version` and nothing else changed, signed again by

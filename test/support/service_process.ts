@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 
 /** A service started as its own process, with its JSON log lines parsed as they arrive. */
 export interface ServiceProcess {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../src/project_root.js";
+import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
 
 /**
  * The real PSD2 certificates live in ../shared/fixtures/real-psd2 beside the repository, never copied into

@@ -1,9 +1,14 @@
 import { Version } from "@peculiar/asn1-x509";
 import { BasicConstraintsExtension, Extension } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EKU_CLIENT_AUTH, EKU_SERVER_AUTH, type IssuedCertificate } from "../../src/pki/factory.js";
-import type { Result } from "../../src/result.js";
-import { type ChainResult, type TrustStore, verifyChain } from "../../src/trust/chain.js";
+import {
+  EKU_CLIENT_AUTH,
+  EKU_SERVER_AUTH,
+  type IssuedCertificate,
+} from "../../src/demo/certificate_factory.js";
+import type { Result } from "../../src/foundation/result.js";
+import { type ChainResult, verifyChain } from "../../src/trust/chain.js";
+import type { TrustStore } from "../../src/trust/trust_store.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import { withVersion } from "../support/reissue.js";
 import {
@@ -27,7 +32,7 @@ function store(anchors: IssuedCertificate[], intermediates: IssuedCertificate[] 
 }
 
 function expectPath(result: Result<ChainResult>, expected: IssuedCertificate[]): ChainResult {
-  if (!result.ok) throw new Error(`expected a path, got ${result.denial.reason}: ${result.denial.detail}`);
+  if (!result.ok) throw new Error(`expected a path, got ${result.error.reason}: ${result.error.detail}`);
   expect(result.value.path.map((c) => c.subject)).toEqual(expected.map((e) => e.cert.subject));
   expect(result.value.path.map((c) => c.serialNumber)).toEqual(expected.map((e) => e.cert.serialNumber));
   return result.value;
@@ -35,8 +40,8 @@ function expectPath(result: Result<ChainResult>, expected: IssuedCertificate[]):
 
 function expectDenial(result: Result<ChainResult>, reason: string, detail?: RegExp): void {
   if (result.ok) throw new Error(`expected ${reason}, got a path of ${result.value.path.length}`);
-  expect(result.denial.reason).toBe(reason);
-  if (detail !== undefined) expect(result.denial.detail).toMatch(detail);
+  expect(result.error.reason).toBe(reason);
+  if (detail !== undefined) expect(result.error.detail).toMatch(detail);
 }
 
 describe("a valid path", () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { IssuedCertificate } from "../../src/pki/factory.js";
+import type { IssuedCertificate } from "../../src/demo/certificate_factory.js";
 import { verifyChain } from "../../src/trust/chain.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import { clientLeaf, intermediateCa, NOW, rootCa } from "./pki_fixtures.js";
@@ -57,7 +57,7 @@ describe("verdicts agree with openssl verify", () => {
     writeFileSync(join(dir, "rogue-int.pem"), rogueInt.pem);
     const trust = trustStoreFromCertificates([root.cert], [int.cert]);
     const ours = await verifyChain(leaf.cert, trust, { now: NOW, offered: [rogueInt.cert] });
-    expect(ours.ok ? "accepted" : ours.denial.reason).toBe("CERT_UNTRUSTED");
+    expect(ours.ok ? "accepted" : ours.error.reason).toBe("CERT_UNTRUSTED");
     const openssl = opensslVerify(leaf.pem, ["int.pem", "rogue-int.pem"]);
     expect(openssl.ok).toBe(false);
     expect(openssl.output).toMatch(/signature failure|unable to get local issuer certificate/);
@@ -75,7 +75,7 @@ describe("verdicts agree with openssl verify", () => {
       const ours = await verifyChain(leaf.cert, trustStoreFromCertificates([tight.cert], [int.cert]), {
         now: NOW,
       });
-      expect(ours.ok ? "accepted" : ours.denial.reason).toBe("CERT_CHAIN_INVALID");
+      expect(ours.ok ? "accepted" : ours.error.reason).toBe("CERT_CHAIN_INVALID");
       const openssl = opensslVerify(leaf.pem);
       expect(openssl.ok).toBe(false);
       expect(openssl.output).toMatch(/path length constraint exceeded/);

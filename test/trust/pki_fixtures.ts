@@ -1,5 +1,5 @@
 /**
- * Certificate builders for the trust tests, on top of src/pki/factory.ts, with a fixed clock: every
+ * Certificate builders for the trust tests, on top of src/demo/certificate_factory.ts, with a fixed clock: every
  * certificate gets explicit dates around NOW, so no test depends on the wall clock.
  */
 import type { webcrypto } from "node:crypto";
@@ -17,7 +17,7 @@ import {
   type IssueOptions,
   type Issuer,
   issueCertificate,
-} from "../../src/pki/factory.js";
+} from "../../src/demo/certificate_factory.js";
 
 export const NOW = new Date("2025-06-01T00:00:00Z");
 

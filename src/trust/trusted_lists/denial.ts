@@ -1,4 +1,4 @@
-import { type Denial, deny } from "../../reasons.js";
+import { type Denial, deny } from "../../foundation/reasons.js";
 import type { Qualification } from "./qualification.js";
 
 const tail = (uri: string | undefined): string =>

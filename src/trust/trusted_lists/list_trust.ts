@@ -1,6 +1,7 @@
 import type { X509Certificate } from "@peculiar/x509";
-import { fail, type Result } from "../../result.js";
-import { type ChainOptions, type ChainResult, type TrustStore, verifyChain } from "../chain.js";
+import { fail, type Result } from "../../foundation/result.js";
+import { type ChainOptions, type ChainResult, verifyChain } from "../chain.js";
+import type { TrustStore } from "../trust_store.js";
 import { trustStoreFromCertificates } from "../trust_store.js";
 import { qualificationDenial } from "./denial.js";
 import { qualifyForWebsiteAuthentication, qualifyUnderListedAnchor } from "./qualification.js";

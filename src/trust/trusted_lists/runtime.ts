@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "@peculiar/x509";
-import { ConfigError } from "../../config/config_error.js";
+import { ConfigError } from "../../foundation/config_error.js";
 import { admittingServiceChanges } from "./changes.js";
 import type { TrustedListsConfig } from "./config.js";
 import { listFetcher } from "./fetch.js";

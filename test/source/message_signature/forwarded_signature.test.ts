@@ -1,12 +1,12 @@
 import { createSecretKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { CheckInput } from "../../../src/check_input.js";
-import type { VerificationKey } from "../../../src/source/message_signature/algorithms.js";
+import type { CheckInput } from "../../../src/foundation/check_input.js";
+import type { VerificationKey } from "../../../src/source/provenance/message_signature/algorithms.js";
 import {
   ForwardedSignatureCheck,
   type SignaturePolicy,
-} from "../../../src/source/message_signature/forwarded_signature.js";
-import { KeyRing } from "../../../src/source/message_signature/key_ring.js";
+} from "../../../src/source/provenance/message_signature/forwarded_signature.js";
+import { KeyRing } from "../../../src/source/provenance/message_signature/key_ring.js";
 import { checkInput } from "../../support/check_input.js";
 import { type SignedRequest, type SigningKey, type SignOptions, signRequest } from "./signer.js";
 

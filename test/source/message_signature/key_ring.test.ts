@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/config/config_error.js";
-import { type KeySpec, loadKeyRing } from "../../../src/source/message_signature/key_ring.js";
+import { ConfigError } from "../../../src/foundation/config_error.js";
+import { type KeySpec, loadKeyRing } from "../../../src/source/provenance/message_signature/key_ring.js";
 
 const dir = mkdtempSync(join(tmpdir(), "key-ring-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

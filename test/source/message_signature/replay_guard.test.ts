@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReplayGuard } from "../../../src/source/message_signature/replay_guard.js";
+import { ReplayGuard } from "../../../src/source/provenance/message_signature/replay_guard.js";
 
 describe("the replay guard", () => {
   it("refuses a nonce a second time while its window is open, and forgets it when the window closes", () => {

@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { CheckInput } from "../../../src/check_input.js";
-import { ok } from "../../../src/result.js";
+import type { CheckInput } from "../../../src/foundation/check_input.js";
+import { ok } from "../../../src/foundation/result.js";
 import {
   type SignatureAlgorithm,
   verifySignature,
-} from "../../../src/source/message_signature/algorithms.js";
-import { parseKey } from "../../../src/source/message_signature/key_ring.js";
-import { requestComponent, signatureBase } from "../../../src/source/message_signature/signature_base.js";
-import { readSignatureFields } from "../../../src/source/message_signature/signature_fields.js";
+} from "../../../src/source/provenance/message_signature/algorithms.js";
+import { parseKey } from "../../../src/source/provenance/message_signature/key_ring.js";
+import {
+  requestComponent,
+  signatureBase,
+} from "../../../src/source/provenance/message_signature/signature_base.js";
+import { readSignatureFields } from "../../../src/source/provenance/message_signature/signature_fields.js";
 
 /**
  * RFC 9421 Appendix B, copied from the RFC: the test keys (B.1), the test request and response (B.2), and
@@ -134,8 +137,8 @@ const VECTORS: readonly Vector[] = [
 
 function keyOf(vector: Vector) {
   const key = parseKey(vector.alg, vector.keyText);
-  if (typeof key === "string") throw new Error(`${vector.section}: ${key}`);
-  return { keyid: "rfc", alg: vector.alg, key };
+  if (!key.ok) throw new Error(`${vector.section}: ${key.error}`);
+  return { keyid: "rfc", alg: vector.alg, key: key.value };
 }
 
 function fieldsOf(vector: Vector) {

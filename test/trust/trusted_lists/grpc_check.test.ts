@@ -1,6 +1,10 @@
 import type { X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../../src/pki/factory.js";
+import {
+  type IssuedCertificate,
+  issueCertificate,
+  psd2Roles,
+} from "../../../src/demo/certificate_factory.js";
 import { trustedListsConfigSchema } from "../../../src/trust/trusted_lists/config.js";
 import { ListTrust } from "../../../src/trust/trusted_lists/list_trust.js";
 import { TrustedListStore } from "../../../src/trust/trusted_lists/store.js";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type IssuedCertificate, issueCertificate } from "../../../src/pki/factory.js";
+import { type IssuedCertificate, issueCertificate } from "../../../src/demo/certificate_factory.js";
 import type { TrustedList } from "../../../src/trust/trusted_lists/model.js";
 import {
   qualifyForWebsiteAuthentication,

@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../../src/pki/factory.js";
+import {
+  type IssuedCertificate,
+  issueCertificate,
+  psd2Roles,
+} from "../../../src/demo/certificate_factory.js";
 import { type RunningService, startService } from "../../../src/service.js";
 import { checkRequest, headerValue } from "../../support/gatekeeper.js";
 import { checkClient } from "../../support/grpc_client.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { X509Certificate } from "@peculiar/x509";
-import type { IssuedCertificate } from "../../../src/pki/factory.js";
+import type { IssuedCertificate } from "../../../src/demo/certificate_factory.js";
 
 /**
  * Trust lists of our own, in ETSI TS 119 612 v6 structure, signed by xmlsec1 with a XAdES-B enveloped
