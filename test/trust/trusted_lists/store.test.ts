@@ -327,6 +327,15 @@ describe("trust.trustedLists configuration", () => {
     expect(() => parseConfig(yaml(", refreshSecs: 5"), "/etc/gk/config.yaml")).toThrow(ConfigError);
   });
 
+  it("makes trust.anchors optional once the lists are configured, and still required without them", () => {
+    const lists = `  trustedLists: { lotl: ${LOTL_URL}, lotlSigners: oj.pem, cacheDir: cache }\n`;
+    const config = parseConfig(`trust:\n${lists}policy: p.yaml\n`, "/etc/gk/config.yaml");
+    expect(config.trust.anchors).toBeUndefined();
+    expect(() => parseConfig("trust: {}\npolicy: p.yaml\n", "/etc/gk/config.yaml")).toThrow(
+      /config\.yaml: trust\.anchors: required unless trust\.trustedLists is set/,
+    );
+  });
+
   it("defaults refresh to an hour and grace to a day; refuses a bad territory code", () => {
     const parsed = trustedListsConfigSchema.parse({ lotl: "x", lotlSigners: "y", cacheDir: "z" });
     expect([parsed.refreshSeconds, parsed.graceSeconds]).toEqual([3600, 86_400]);
