@@ -1,6 +1,7 @@
 /**
  * Sends Checks to a running gatekeeper (`npm start`) with the demo certificates and prints the answers.
- *   npm run demo:check                                  a tour: allow, wrong role, expired, QSealC, none
+ *   npm run demo:check                                  a tour: allow, wrong role, expired, QSealC, a CA on
+ *                                                       no trusted list, none
  *   npm run demo:check -- tpp-pi POST /v1/payments/sepa-credit-transfers
  */
 import "reflect-metadata";
@@ -25,6 +26,7 @@ const TOUR: [tpp: string, method: string, path: string][] = [
   ["tpp-pi", "GET", "/v1/accounts"],
   ["tpp-expired", "GET", "/v1/accounts"],
   ["tpp-qseal", "GET", "/v1/accounts"],
+  ["tpp-unlisted", "GET", "/v1/accounts"],
   ["none", "GET", "/v1/accounts"],
   ["tpp-all", "GET", "/v1/accounts/../payments"],
 ];

@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { join } from "node:path";
+import { writeDemoLists } from "./demo/demo_lists.js";
 import { ensureDemoPki } from "./demo/demo_pki.js";
 import { ConfigError } from "./foundation/config_error.js";
 import { PROJECT_ROOT } from "./foundation/project_root.js";
@@ -10,7 +11,10 @@ const DEMO_CONFIG = join(PROJECT_ROOT, "config", "demo.yaml");
 
 async function main(): Promise<void> {
   const configFile = process.argv[2] ?? process.env.GATEKEEPER_CONFIG ?? DEMO_CONFIG;
-  if (configFile === DEMO_CONFIG) await ensureDemoPki();
+  if (configFile === DEMO_CONFIG) {
+    await ensureDemoPki();
+    await writeDemoLists();
+  }
   const service = await startService({ configFile });
   const { logger } = service;
 

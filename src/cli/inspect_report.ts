@@ -7,6 +7,7 @@ import type { CertificateFacts } from "./certificate_facts.js";
 import type { InputFormat } from "./certificate_input.js";
 import { decisionCheck } from "./decision_check.js";
 import type { Psd2Facts, QcFacts } from "./qc_facts.js";
+import { qualificationSection } from "./qualification_report.js";
 import {
   type CertificateSection,
   type CheckLine,
@@ -68,6 +69,7 @@ export function buildInspectReport(facts: InspectFacts): InspectReport {
     psd2: psd2Section(facts.psd2),
     qcStatements: qcSection(facts.qc),
     checks,
+    qualification: service?.lists === undefined ? null : qualificationSection(service.lists),
     problems: problems(checks, isQsealc(facts.qc)),
   };
 }

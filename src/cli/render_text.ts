@@ -1,4 +1,5 @@
 import type { Actor } from "./advice.js";
+import { statusName } from "./qualification_report.js";
 import type { CheckLine, CheckStatus, InspectReport } from "./report.js";
 
 /**
@@ -11,6 +12,7 @@ export function renderInspectText(report: InspectReport): string {
     certificateBlock(report),
     psd2Block(report),
     qcBlock(report),
+    qualificationBlock(report),
     checksBlock(report),
   ]
     .filter((block) => block.length > 0)
@@ -131,6 +133,42 @@ function qcBlock(report: InspectReport): string[] {
     ),
     ...list("Problem", qc.problems),
   ];
+}
+
+function qualificationBlock(report: InspectReport): string[] {
+  const q = report.qualification;
+  if (q === null) return [];
+  const usable = q.lists.filter((list) => list.usable && list.territory !== "EU").length;
+  const lotl = q.lists.find((list) => list.territory === "EU");
+  const lines = [
+    "Qualification (EU trusted lists, ETSI TS 119 615)",
+    field("Lists", `verified copies in ${q.cacheDir} (nothing fetched)`),
+    field(
+      "LOTL",
+      lotl?.sequence == null ? "none verified: the service would not be ready" : `sequence ${lotl.sequence}`,
+    ),
+    field("Territories", `${usable} usable of ${q.lists.length - (lotl === undefined ? 0 : 1)}`),
+    ...q.lists
+      .filter((list) => !list.usable)
+      .map((list) => field("", `${list.territory}: ${list.error ?? "not usable"}`)),
+  ];
+  if (q.listed) {
+    lines.push(
+      field("List", `${q.territory} sequence ${q.sequence ?? "?"}`),
+      field("TSP", q.tsp ?? "?"),
+      field("Service", `${q.service ?? "?"} (${q.serviceCertificate ?? "?"})`),
+      field("At issuance", `${statusName(q.statusAtIssuance)} (notBefore ${q.issuedAt})`),
+      field("Now", `${statusName(q.statusNow)} (at ${report.at})`),
+    );
+  }
+  lines.push(field("Rule", q.ruleText), field("Verdict", qualificationVerdict(q)));
+  return lines;
+}
+
+function qualificationVerdict(q: NonNullable<InspectReport["qualification"]>): string {
+  if (q.qualified) return "QUALIFIED for website authentication";
+  if (q.trustedByAnchors) return "not listed; admitted through trust.anchors";
+  return `${q.listed ? "NOT QUALIFIED" : "NOT LISTED"}: ${q.reason ?? "?"}`;
 }
 
 const QC_TYPE_NAMES: Readonly<Record<string, string>> = { web: "web (QWAC)", eseal: "eseal (QSealC)" };

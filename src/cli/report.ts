@@ -26,6 +26,8 @@ export interface InspectReport {
   readonly psd2: Psd2Section;
   readonly qcStatements: QcSection;
   readonly checks: Checks;
+  /** null unless the config uses trust.trustedLists */
+  readonly qualification: QualificationSection | null;
   /** One per deny reason, in check order, each with who must act. */
   readonly problems: readonly Problem[];
 }
@@ -76,6 +78,42 @@ export interface DecisionCheck extends CheckLine {
   readonly certificateRoles: readonly string[];
   /** dry-run: the denial the service reports but does not enforce. */
   readonly wouldDeny: { readonly reason: DenyReason; readonly detail: string | null } | null;
+}
+
+/** What the EU trusted lists say about the leaf's issuer (ETSI TS 119 615), as the service decided it. */
+export interface QualificationSection {
+  /** Where the lists were read: the service's verified copies on disk (nothing is fetched). */
+  readonly cacheDir: string;
+  /** A LOTL verified (the service would be ready). */
+  readonly ready: boolean;
+  readonly lists: readonly {
+    readonly territory: string;
+    readonly sequence: number | null;
+    readonly nextUpdate: string | null;
+    readonly usable: boolean;
+    readonly error: string | null;
+  }[];
+  /** A service on a usable list issued the certificate (by signature, not by name). */
+  readonly listed: boolean;
+  readonly qualified: boolean;
+  readonly territory: string | null;
+  readonly sequence: number | null;
+  readonly tsp: string | null;
+  readonly service: string | null;
+  readonly serviceCertificate: string | null;
+  /** The certificate's notBefore: the status "at issuance" is the one in force then. */
+  readonly issuedAt: string;
+  /** Service status URIs (ETSI TS 119 612 §5.5.4) in force at issuance and at `at`. */
+  readonly statusAtIssuance: string | null;
+  readonly statusNow: string | null;
+  /** The rule that decided (src/trust/trusted_lists/qualification.ts), null when not listed. */
+  readonly rule: string | null;
+  readonly ruleText: string;
+  /** The service's denial for the qualification (CERT_ISSUER_NOT_LISTED, CERT_NOT_QUALIFIED), or null. */
+  readonly reason: DenyReason | null;
+  readonly detail: string | null;
+  /** On no list, but trusted through trust.anchors (a private or test PKI). */
+  readonly trustedByAnchors: boolean;
 }
 
 export interface Problem {

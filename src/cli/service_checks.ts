@@ -1,5 +1,5 @@
 import type { X509Certificate } from "@peculiar/x509";
-import type { Config } from "../config/config.js";
+import { type Config, loadConfig } from "../config/config.js";
 import { type LoadedSnapshot, loadSnapshot } from "../config/snapshot.js";
 import type { Decision } from "../decision/decision.js";
 import type { CheckInput } from "../foundation/check_input.js";
@@ -17,8 +17,14 @@ import {
 } from "../revocation/revocation.js";
 import { prepareChainSubject } from "../revocation/subject.js";
 import { buildForwarding, type Forwarding } from "../source/provenance/forwarding.js";
-import { type ChainResult, verifyChain } from "../trust/chain.js";
+import { type ChainOptions, type ChainResult, verifyChain } from "../trust/chain.js";
 import type { CertificateInput } from "./certificate_input.js";
+import {
+  assessWithLists,
+  type ListsFinding,
+  loadListsOffline,
+  type OfflineLists,
+} from "./list_qualification.js";
 
 /**
  * `inspect --config`: what the service itself would conclude, from the same snapshot the service loads
@@ -34,6 +40,8 @@ export interface ServiceFacts {
   readonly chainWithOffered: Result<ChainResult> | undefined;
   readonly revocation: RevocationFinding;
   readonly decision: DecisionFinding | undefined;
+  /** With `trust.trustedLists`: the qualification the lists give the leaf (ETSI TS 119 615). */
+  readonly lists: ListsFinding | undefined;
 }
 
 export type RevocationFinding =
@@ -67,20 +75,30 @@ export async function checkAgainstService(
   input: CertificateInput,
   options: ServiceCheckOptions,
 ): Promise<ServiceFacts> {
-  const snapshot = loadSnapshot(options.configFile, { now: () => options.at });
+  const listsConfig = loadConfig(options.configFile).trust.trustedLists;
+  const lists =
+    listsConfig === undefined
+      ? undefined
+      : await loadListsOffline(options.configFile, listsConfig, options.at);
+  // The decision's pipeline gets the same list-based verifier as the service (service.ts).
+  const snapshot = loadSnapshot(options.configFile, {
+    now: () => options.at,
+    ...(lists === undefined ? {} : { chainVerifier: lists.verifier }),
+  });
   const configured = snapshot.gate.revocation;
   const revocation = options.revocation ? answerOnce(configured, options.now) : revocationDisabled;
   try {
-    const chain = await verifyChain(input.leaf, snapshot.trust, { now: options.at });
+    const { chain, finding } = await serviceChain(lists, input, snapshot, options.at);
     const chainWithOffered =
       chain.ok || input.offered.length === 0
         ? undefined
-        : await verifyChain(input.leaf, snapshot.trust, { now: options.at, offered: input.offered });
+        : await chainOf(lists, input.leaf, snapshot, { now: options.at, offered: input.offered });
     return {
       configFile: snapshot.config.file,
       acceptEseal: snapshot.config.qwac.acceptEseal,
       chain,
       chainWithOffered,
+      lists: finding,
       revocation: await revocationFinding(chain, revocation, options),
       decision:
         options.request === undefined
@@ -90,6 +108,30 @@ export async function checkAgainstService(
   } finally {
     await configured.close();
   }
+}
+
+/** The chain as the service verifies it: under the trusted lists when configured, else the anchors. */
+async function serviceChain(
+  lists: OfflineLists | undefined,
+  input: CertificateInput,
+  snapshot: LoadedSnapshot,
+  at: Date,
+): Promise<{ readonly chain: Result<ChainResult>; readonly finding: ListsFinding | undefined }> {
+  if (lists === undefined) {
+    return { chain: await verifyChain(input.leaf, snapshot.trust, { now: at }), finding: undefined };
+  }
+  return assessWithLists(lists, input.leaf, snapshot.trust, { now: at });
+}
+
+function chainOf(
+  lists: OfflineLists | undefined,
+  leaf: X509Certificate,
+  snapshot: LoadedSnapshot,
+  options: ChainOptions,
+): Promise<Result<ChainResult>> {
+  return lists === undefined
+    ? verifyChain(leaf, snapshot.trust, options)
+    : lists.verifier.verify(leaf, snapshot.trust, options);
 }
 
 async function revocationFinding(

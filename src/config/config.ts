@@ -17,8 +17,11 @@ const listenSchema = z.strictObject({
 export const configSchema = z.strictObject({
   listen: listenSchema.prefault({}),
   trust: z.strictObject({
-    /** PEM file or directory of QTSP root certificates. */
-    anchors: z.string().min(1),
+    /**
+     * PEM file or directory of QTSP root certificates (private and test PKIs). Required unless
+     * trustedLists is set: then the EU lists name the CAs, and anchors only add CAs on no list.
+     */
+    anchors: z.string().min(1).optional(),
     /** PEM bundle or directory of intermediate CA certificates. */
     intermediates: z.string().min(1).optional(),
     /** Trust from the EU Trusted Lists (docs/trusted-lists.md). */
@@ -141,6 +144,7 @@ export function parseConfig(text: string, file: string, env: PortEnvironment = {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw configErrorFromZod(file, parsed.error);
   checkPortClashes(parsed.data, file);
+  checkTrustSource(parsed.data, file);
   return Object.freeze({ ...resolvePaths(parsed.data, dirname(file)), file });
 }
 
@@ -159,6 +163,12 @@ function withPortOverrides(raw: unknown, file: string, env: PortEnvironment): un
     result = { ...result, [section]: { ...base, [key]: port } };
   }
   return result;
+}
+
+/** Default deny needs something to trust: without trusted lists, trust.anchors is that something. */
+function checkTrustSource(config: z.infer<typeof configSchema>, file: string): void {
+  if (config.trust.anchors === undefined && config.trust.trustedLists === undefined)
+    throw new ConfigError(file, "trust.anchors", "required unless trust.trustedLists is set");
 }
 
 /**
@@ -183,7 +193,7 @@ function resolvePaths(config: z.infer<typeof configSchema>, base: string): z.inf
     policy: at(config.policy),
     audit: config.audit.file === undefined ? {} : { file: at(config.audit.file) },
     trust: {
-      anchors: at(config.trust.anchors),
+      ...(config.trust.anchors === undefined ? {} : { anchors: at(config.trust.anchors) }),
       ...(config.trust.intermediates === undefined ? {} : { intermediates: at(config.trust.intermediates) }),
       ...(config.trust.trustedLists === undefined
         ? {}

@@ -50,7 +50,7 @@ export function loadSnapshot(
   const config = loadConfig(configFile);
   const policy = loadPolicy(config.policy);
   const trust = loadTrustStore({
-    anchors: config.trust.anchors,
+    ...(config.trust.anchors === undefined ? {} : { anchors: config.trust.anchors }),
     ...(config.trust.intermediates === undefined ? {} : { intermediates: config.trust.intermediates }),
   });
   const verdictKey = verdictKeyOf(config, trust);

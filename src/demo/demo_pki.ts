@@ -32,6 +32,31 @@ export interface DemoPki {
   readonly tpps: Readonly<Record<DemoTppName, IssuedCertificate>>;
 }
 
+/** A QWAC like the others, from a CA on no trusted list: the demo's CERT_ISSUER_NOT_LISTED. */
+export const DEMO_UNLISTED_TPP = "tpp-unlisted";
+
+async function createUnlistedQwac(now: Date): Promise<IssuedCertificate> {
+  const validity = {
+    notBefore: new Date(now.getTime() - DAY_MS),
+    notAfter: new Date(now.getTime() + 365 * DAY_MS),
+  };
+  const ca = await issueCertificate({
+    subject: "CN=Demo Unlisted QWAC CA, O=Demo Unlisted CA, C=EU",
+    isCa: true,
+    ...validity,
+  });
+  return issueCertificate({
+    subject: `CN=${DEMO_UNLISTED_TPP}.demo.example, O=Demo Unlisted SAS, 2.5.4.97=PSDFR-ACPR-60006, C=FR`,
+    issuer: ca,
+    ...validity,
+    subjectAltNames: [`${DEMO_UNLISTED_TPP}.demo.example`],
+    qc: {
+      types: ["web"],
+      psd2: { roles: psd2Roles("PSP_AI"), ncaName: "Demo NCA FR-ACPR", ncaId: "FR-ACPR" },
+    },
+  });
+}
+
 /** A demo QTSP (root + issuing CA) and one QWAC per demo TPP, valid around `now`. */
 export async function createDemoPki(now: Date = new Date()): Promise<DemoPki> {
   const root = await issueCertificate({
@@ -71,8 +96,14 @@ export async function createDemoPki(now: Date = new Date()): Promise<DemoPki> {
 
 /** Writes the demo PKI on first run; an existing one is kept so certificates stay stable between runs. */
 export async function ensureDemoPki(dir: string = DEMO_PKI_DIR): Promise<void> {
+  // Added with the demo trusted lists: a demo PKI from before them gets this one certificate more.
+  if (!existsSync(join(dir, `${DEMO_UNLISTED_TPP}.pem`))) {
+    mkdirSync(dir, { recursive: true });
+    const unlisted = await createUnlistedQwac(new Date());
+    writeFileSync(join(dir, `${DEMO_UNLISTED_TPP}.pem`), unlisted.pem);
+    writeFileSync(join(dir, `${DEMO_UNLISTED_TPP}.key`), unlisted.keyPem, { mode: 0o600 });
+  }
   if (existsSync(join(dir, "root.pem"))) return;
-  mkdirSync(dir, { recursive: true });
   const pki = await createDemoPki();
   writeFileSync(join(dir, "root.pem"), pki.root.pem);
   writeFileSync(join(dir, "intermediates.pem"), pki.intermediate.pem);

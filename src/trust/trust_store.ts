@@ -56,7 +56,8 @@ export function indexBySubject(certs: readonly X509Certificate[], anchor: boolea
 
 /** Where the trust material lives: each a PEM/DER file or a directory of them. */
 export interface TrustStoreSources {
-  readonly anchors: string;
+  /** Absent only when the EU trusted lists name the CAs (trust.trustedLists). */
+  readonly anchors?: string;
   readonly intermediates?: string;
 }
 
@@ -88,7 +89,7 @@ interface LoadedCertificate {
  * Expiry is not checked here: it depends on the time of each request.
  */
 export function loadTrustStore(sources: TrustStoreSources, keys: TrustStoreKeys = DEFAULT_KEYS): TrustStore {
-  const anchors = readCertificates(sources.anchors, keys.anchors);
+  const anchors = sources.anchors === undefined ? [] : readCertificates(sources.anchors, keys.anchors);
   const intermediates =
     sources.intermediates === undefined ? [] : readCertificates(sources.intermediates, keys.intermediates);
   for (const loaded of anchors) requireCa(loaded, keys.anchors, "anchor");

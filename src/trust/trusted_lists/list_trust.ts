@@ -4,7 +4,11 @@ import { type ChainOptions, type ChainResult, verifyChain } from "../chain.js";
 import type { TrustStore } from "../trust_store.js";
 import { trustStoreFromCertificates } from "../trust_store.js";
 import { qualificationDenial } from "./denial.js";
-import { qualifyForWebsiteAuthentication, qualifyUnderListedAnchor } from "./qualification.js";
+import {
+  type Qualification,
+  qualifyForWebsiteAuthentication,
+  qualifyUnderListedAnchor,
+} from "./qualification.js";
 import type { TrustedListsView } from "./store.js";
 
 /** What the certificate cache needs from list-based trust: a chain verdict and when it goes stale. */
@@ -58,10 +62,19 @@ export class ListTrust implements ChainVerifier {
     anchors: TrustStore,
     options: ChainOptions,
   ): Promise<Result<ChainResult>> {
+    return (await this.assess(leaf, anchors, options)).chain;
+  }
+
+  /**
+   * The chain verdict with the qualification it rests on: the service uses the chain, `qwac inspect
+   * --config` reports both, so the CLI states what the service decided and cannot disagree with it.
+   */
+  async assess(leaf: X509Certificate, anchors: TrustStore, options: ChainOptions): Promise<ListAssessment> {
     const index = this.views.view.index;
     let q = await qualifyForWebsiteAuthentication(index, leaf, options.now);
     if (q.listed && q.qualified) {
-      return verifyChain(leaf, trustStoreFromCertificates(q.serviceCertificates, []), options);
+      const chain = await verifyChain(leaf, trustStoreFromCertificates(q.serviceCertificates, []), options);
+      return { qualification: q, chain };
     }
     if (!q.listed) {
       // The listed certificate may sit above the issuing CA (a list naming a root): build the path to
@@ -71,14 +84,24 @@ export class ListTrust implements ChainVerifier {
       const chain = listed === undefined ? undefined : await verifyChain(leaf, listed, options);
       if (chain?.ok) {
         q = await qualifyUnderListedAnchor(index, leaf, chain.value.anchor, options.now);
-        if (q.listed && q.qualified) return chain;
+        if (q.listed && q.qualified) return { qualification: q, chain };
       }
     }
     const refused = qualificationDenial(q, leaf.subject);
     if (!q.listed && anchors.anchors.length > 0) {
       const chain = await verifyChain(leaf, anchors, options);
-      if (chain.ok) return chain;
+      if (chain.ok) return { qualification: q, chain };
     }
-    return refused === undefined ? verifyChain(leaf, anchors, options) : fail(refused);
+    return {
+      qualification: q,
+      chain: refused === undefined ? await verifyChain(leaf, anchors, options) : fail(refused),
+    };
   }
+}
+
+/** What list-based trust concluded about one certificate. */
+export interface ListAssessment {
+  readonly qualification: Qualification;
+  /** Ok: trusted (by a qualifying list, or, for a CA on no list, by trust.anchors); else the denial. */
+  readonly chain: Result<ChainResult>;
 }

@@ -66,7 +66,12 @@ export async function verifyLotl(
   let trusted: readonly X509Certificate[] = ojCertificates;
   let started = false;
   for (const location of pivots) {
-    const pivot = await tryVerify(await fetchPivot(location), location, trusted, maxBytes);
+    const pivot = await tryVerify(
+      await fetchTyped(fetchPivot, location, source),
+      location,
+      trusted,
+      maxBytes,
+    );
     if (!pivot.ok) {
       if (!started && pivot.error.code === "SIGNER_NOT_ANNOUNCED") continue;
       throw new TrustedListError(
@@ -93,6 +98,16 @@ function unverifiedPivotLocations(bytes: Uint8Array, source: string, maxBytes: n
   return pivotLocations(readSchemeInformationUris(root));
 }
 
+/** A fetcher's own failure (a refused connection, a missing file) as a typed refusal naming the pivot. */
+async function fetchTyped(fetchPivot: ListFetcher, location: string, source: string): Promise<Uint8Array> {
+  try {
+    return await fetchPivot(location);
+  } catch (error) {
+    if (error instanceof TrustedListError) throw error;
+    throw new TrustedListError("FETCH_FAILED", `${source}: pivot ${location}: ${String(error)}`);
+  }
+}
+
 type Attempt =
   | { readonly ok: true; readonly list: TrustedList }
   | { readonly ok: false; readonly error: TrustedListError };
@@ -107,7 +122,8 @@ async function tryVerify(
     return { ok: true, list: await verifyTrustedList(bytes, source, announced, maxBytes) };
   } catch (error) {
     if (error instanceof TrustedListError) return { ok: false, error };
-    throw error;
+    // Whatever else a reader throws on hostile bytes is still a refusal of this list, never an escape.
+    return { ok: false, error: new TrustedListError("MALFORMED_CONTENT", `${source}: ${String(error)}`) };
   }
 }
 

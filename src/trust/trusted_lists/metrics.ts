@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import { isLotlPointer } from "./lotl.js";
 import type { TrustedListsView } from "./store.js";
 
@@ -58,16 +58,18 @@ export function registerTrustedListMetrics(
     "1 while the territory's list is used; 0: it fails closed.",
     (s) => (s.usable ? 1 : 0),
   );
-  new Gauge({
-    name: "gatekeeper_trusted_list_failures",
-    help: "Failed loads of a territory's list since start, by kind (cumulative; use increase()).",
+  // A counter, not a gauge: the count only grows (the store never forgets a failure), so rate() and
+  // increase() apply, and Prometheus reads a restart's drop to 0 as a counter reset, not a recovery.
+  new Counter({
+    name: "gatekeeper_trusted_list_failures_total",
+    help: "Failed loads or verifications of a territory's list since start, by kind (error code).",
     labelNames: ["territory", "kind"],
     registers: [registry],
     collect() {
       this.reset();
       for (const status of views.view.territories.values()) {
         for (const [kind, n] of Object.entries(status.failures))
-          this.labels(status.territory, kind).set(n ?? 0);
+          this.labels(status.territory, kind).inc(n ?? 0);
       }
     },
   });

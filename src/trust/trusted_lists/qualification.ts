@@ -40,6 +40,9 @@ export type QualificationRule =
   | "not-a-qc-service"
   | "conflicting-services";
 
+/** Where website authentication came from in one service state (ETSI TS 119 615 §4.3.6). */
+export type WebsiteAuthenticationBasis = "QCForWSA" | "ForWebSiteAuthentication";
+
 export type Qualification =
   | { readonly listed: false }
   | {
@@ -58,6 +61,10 @@ export type Qualification =
        * Qualified Web ICA G1 lists three), and the chain may end at whichever is valid.
        */
       readonly serviceCertificates: readonly X509Certificate[];
+      /** Only when qualified: what made website authentication apply at issuance and now. */
+      readonly websiteAuthentication:
+        | { readonly atIssuance: WebsiteAuthenticationBasis; readonly now: WebsiteAuthenticationBasis }
+        | undefined;
     };
 
 interface Candidate extends ListedService {
@@ -124,7 +131,7 @@ export function stateAt(service: TrustService, when: Date): ServiceState | undef
 }
 
 type StateVerdict =
-  | "ok"
+  | WebsiteAuthenticationBasis
   | "not-granted"
   | "wsa-not-applicable"
   | "not-qualified-qualifier"
@@ -144,16 +151,21 @@ function judgeState(state: ServiceState, facts: CriteriaFacts): StateVerdict {
     );
   if (selecting(QUALIFIER_NOT_QUALIFIED, true)) return "not-qualified-qualifier";
   const types = [...TYPE_QUALIFIERS].filter((t) => selecting(t, false));
-  if (types.length === 1) return types[0] === QUALIFIER_QC_FOR_WSA ? "ok" : "wsa-not-applicable";
+  if (types.length === 1) return types[0] === QUALIFIER_QC_FOR_WSA ? "QCForWSA" : "wsa-not-applicable";
   if (types.length > 1) return "wsa-not-applicable";
   return state.additionalServiceInformation.includes(ASI_WEBSITE_AUTHENTICATION)
-    ? "ok"
+    ? "ForWebSiteAuthentication"
     : "wsa-not-applicable";
+}
+
+function applies(verdict: StateVerdict): verdict is WebsiteAuthenticationBasis {
+  return verdict === "QCForWSA" || verdict === "ForWebSiteAuthentication";
 }
 
 function ruleFor(verdict: StateVerdict, when: "at-issuance" | "now"): QualificationRule {
   switch (verdict) {
-    case "ok":
+    case "QCForWSA":
+    case "ForWebSiteAuthentication":
       return "granted-wsa";
     case "not-granted":
       return when === "now" ? "not-granted-now" : "not-granted-at-issuance";
@@ -183,15 +195,21 @@ function judgeService(
     statusNow: current?.status,
     serviceCertificate: candidate.certificate,
     serviceCertificates: candidate.service.identity.certificates,
+    websiteAuthentication: undefined,
   };
   if (atIssuance === undefined || current === undefined) {
     return { ...base, qualified: false, rule: "no-state-at-issuance" };
   }
   const issued = judgeState(atIssuance, facts);
-  if (issued !== "ok") return { ...base, qualified: false, rule: ruleFor(issued, "at-issuance") };
+  if (!applies(issued)) return { ...base, qualified: false, rule: ruleFor(issued, "at-issuance") };
   const today = judgeState(current, facts);
-  if (today !== "ok") return { ...base, qualified: false, rule: ruleFor(today, "now") };
-  return { ...base, qualified: true, rule: "granted-wsa" };
+  if (!applies(today)) return { ...base, qualified: false, rule: ruleFor(today, "now") };
+  return {
+    ...base,
+    qualified: true,
+    rule: "granted-wsa",
+    websiteAuthentication: { atIssuance: issued, now: today },
+  };
 }
 
 /**

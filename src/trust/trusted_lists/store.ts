@@ -133,7 +133,9 @@ export class TrustedListStore {
   private async cycle(source: Source): Promise<void> {
     await this.refreshLotl(source);
     const lotl = this.lotl;
-    if (lotl !== undefined) {
+    // A LOTL past NextUpdate + grace names pointers (and the keys that may sign each list) the Commission
+    // may have changed since: no Member State list is accepted on its word (ETSI TS 119 615 §4.1).
+    if (lotl !== undefined && this.fresh(lotl, this.deps.now())) {
       const wanted = this.config.territories === undefined ? undefined : new Set(this.config.territories);
       const fetched = new Map<string, Uint8Array>();
       const territoryOf = new Map(lotl.pointers.map((p) => [p.location, p.territory ?? ""]));
@@ -231,15 +233,22 @@ export class TrustedListStore {
     });
   }
 
+  /** Within NextUpdate + grace: the list may still be used (a list without NextUpdate is a closed scheme). */
+  private fresh(list: TrustedList, now: Date): boolean {
+    const next = list.nextUpdate;
+    return next === undefined || now.getTime() <= next.getTime() + this.config.graceSeconds * 1000;
+  }
+
   /** Re-evaluates staleness and swaps; also run by the timer so a list expires even if refreshes hang. */
   publish(): void {
     const now = this.deps.now();
-    const graceMs = this.config.graceSeconds * 1000;
+    // Every Member State list was accepted under the LOTL's pointer: when the LOTL goes stale, the
+    // territories it pointed to fail closed with it, whatever their own NextUpdate says.
+    const lotlFresh = this.lotl !== undefined && this.fresh(this.lotl, now);
     const territories = new Map<string, TerritoryStatus>();
     for (const [territory, state] of this.states) {
-      const next = state.list?.nextUpdate;
-      const usable =
-        state.list !== undefined && (next === undefined || now.getTime() <= next.getTime() + graceMs);
+      const pointedTo = territory !== LOTL_TERRITORY;
+      const usable = state.list !== undefined && this.fresh(state.list, now) && (lotlFresh || !pointedTo);
       territories.set(territory, { ...state, usable });
     }
     // ETSI TS 119 615 §4.1: a list past its NextUpdate (+ the operator's grace) no longer proves anything.

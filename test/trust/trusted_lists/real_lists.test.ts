@@ -49,6 +49,19 @@ describe("the real LOTL and its pivots, from the 2019 Official Journal certifica
     });
   });
 
+  it("turns a pivot fetcher's plain error (a refused connection) into a typed FETCH_FAILED naming the pivot", async () => {
+    const refused = async (location: string): Promise<Uint8Array> => {
+      if (location.includes("pivot-300")) throw new Error("connect ECONNREFUSED 127.0.0.1:443");
+      return pivotFetcher([])(location);
+    };
+    const outcome = await verifyLotl(bytes(REAL.lotl390), "eu-lotl.xml", oj2019Certificates(), refused).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(outcome).toBeInstanceOf(TrustedListError);
+    expect(outcome).toMatchObject({ code: "FETCH_FAILED", message: expect.stringContaining("pivot-300") });
+  });
+
   it("refuses LOTL 390 against the 2019 OJ set when pivots may not be followed", async () => {
     await expect(
       verifyLotl(bytes(REAL.lotl390), "eu-lotl.xml", oj2019Certificates(), pivotFetcher([]), {

@@ -30,6 +30,8 @@ let clock = d("2025-03-01");
 let olderAa: Uint8Array;
 /** AA's next list, where its QWAC service is withdrawn. */
 let withdrawnAa: Uint8Array;
+/** The same LOTL, one issue later, whose NextUpdate comes three months before AA's. */
+let shortLotl: Uint8Array;
 
 const config = () =>
   trustedListsConfigSchema.parse({
@@ -66,22 +68,16 @@ beforeAll(async () => {
     qc: { types: ["web"] },
   });
   const lists = { issued: d("2025-01-01"), nextUpdate: d("2025-07-01") };
-  served.set(
-    LOTL_URL,
-    await signedTsl(
-      {
-        territory: "EU",
-        sequence: 400,
-        ...lists,
-        pointers: [
-          { location: LOTL_URL, territory: "EU", signers: [ojSigner.cert], lotl: true },
-          { location: url("AA"), territory: "AA", signers: [aaSigner.cert] },
-          { location: url("BB"), territory: "BB", signers: [bbSigner.cert] },
-          { location: url("CC"), territory: "CC", signers: [aaSigner.cert] },
-        ],
-      },
-      ojSigner,
-    ),
+  const pointers = [
+    { location: LOTL_URL, territory: "EU", signers: [ojSigner.cert], lotl: true },
+    { location: url("AA"), territory: "AA", signers: [aaSigner.cert] },
+    { location: url("BB"), territory: "BB", signers: [bbSigner.cert] },
+    { location: url("CC"), territory: "CC", signers: [aaSigner.cert] },
+  ];
+  served.set(LOTL_URL, await signedTsl({ territory: "EU", sequence: 400, ...lists, pointers }, ojSigner));
+  shortLotl = await signedTsl(
+    { territory: "EU", sequence: 401, issued: lists.issued, nextUpdate: d("2025-04-01"), pointers },
+    ojSigner,
   );
   const services = [
     {
@@ -211,6 +207,43 @@ describe("the trusted list store", () => {
   });
 });
 
+describe("a stale LOTL", () => {
+  it("past NextUpdate + grace supplies no pointers: the territories it pointed to fail closed, fresh lists or not", async () => {
+    const ownCache = mkdtempSync(join(tmpdir(), "tl-stale-lotl-"));
+    let lotlServed: Uint8Array | undefined = shortLotl;
+    const fetch = async (location: string): Promise<Uint8Array> => {
+      if (location !== LOTL_URL) return networkFetch(location);
+      if (lotlServed === undefined) throw new Error(`connection refused: ${location}`);
+      return lotlServed;
+    };
+    const s = new TrustedListStore({ ...config(), cacheDir: ownCache }, [ojSigner.cert], {
+      fetch,
+      now: () => clock,
+    });
+    const good = served.get(url("AA")) as Uint8Array;
+    try {
+      await s.refresh();
+      expect(await qualifyForWebsiteAuthentication(s.view.index, tpp.cert, clock)).toMatchObject({
+        qualified: true,
+      });
+      // The LOTL cannot be refreshed any more; AA's own list (NextUpdate 2025-07-01) is still fresh.
+      clock = new Date(d("2025-04-01").getTime() + 86_400_000 + 1000);
+      lotlServed = undefined;
+      served.set(url("AA"), withdrawnAa);
+      await s.refresh();
+      const usable = Object.fromEntries([...s.view.territories].map(([t, st]) => [t, st.usable]));
+      expect(usable).toMatchObject({ EU: false, AA: false });
+      // The stale LOTL's pointer was not followed: AA's next issue (sequence 6) was never accepted.
+      expect(s.view.territories.get("AA")?.list?.sequenceNumber).toBe(5);
+      expect(await qualifyForWebsiteAuthentication(s.view.index, tpp.cert, clock)).toEqual({ listed: false });
+    } finally {
+      served.set(url("AA"), good);
+      clock = d("2025-03-01");
+      rmSync(ownCache, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("changes of services that admit TPPs", () => {
   it("are reported between two views: AA's QWAC service granted -> withdrawn", async () => {
     const s = store();
@@ -251,7 +284,10 @@ describe("trusted list metrics", () => {
       `gatekeeper_trusted_list_next_update_timestamp_seconds{territory="AA"} ${d("2025-07-01").getTime() / 1000}`,
     );
     expect(text).toContain('gatekeeper_trusted_list_usable{territory="BB"} 0');
-    expect(text).toContain('gatekeeper_trusted_list_failures{territory="BB",kind="SIGNER_NOT_ANNOUNCED"} 1');
+    expect(text).toContain("# TYPE gatekeeper_trusted_list_failures_total counter");
+    expect(text).toContain(
+      'gatekeeper_trusted_list_failures_total{territory="BB",kind="SIGNER_NOT_ANNOUNCED"} 1',
+    );
     expect(text).toMatch(/gatekeeper_lotl_signers_digest \d+/);
   });
 });
@@ -289,6 +325,15 @@ describe("trust.trustedLists configuration", () => {
       /trust\.trustedLists\.territories/,
     );
     expect(() => parseConfig(yaml(", refreshSecs: 5"), "/etc/gk/config.yaml")).toThrow(ConfigError);
+  });
+
+  it("makes trust.anchors optional once the lists are configured, and still required without them", () => {
+    const lists = `  trustedLists: { lotl: ${LOTL_URL}, lotlSigners: oj.pem, cacheDir: cache }\n`;
+    const config = parseConfig(`trust:\n${lists}policy: p.yaml\n`, "/etc/gk/config.yaml");
+    expect(config.trust.anchors).toBeUndefined();
+    expect(() => parseConfig("trust: {}\npolicy: p.yaml\n", "/etc/gk/config.yaml")).toThrow(
+      /config\.yaml: trust\.anchors: required unless trust\.trustedLists is set/,
+    );
   });
 
   it("defaults refresh to an hour and grace to a day; refuses a bad territory code", () => {
