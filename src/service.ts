@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import type { DestinationStream } from "pino";
 import { loadConfig } from "./config/config.js";
+import { findings, startSummary } from "./config/findings.js";
 import { type LoadedSnapshot, loadSnapshot } from "./config/snapshot.js";
 import { AuthorizationServer } from "./envoy/server.js";
 import { PROJECT_ROOT } from "./foundation/project_root.js";
@@ -9,6 +11,7 @@ import { HttpAuthorizationServer } from "./http/http_server.js";
 import { AuditLog } from "./ops/audit_log.js";
 import { decisionRecorder } from "./ops/decision_recorder.js";
 import { ExpiryWatch } from "./ops/expiry_watch.js";
+import { type ListenTarget, listenFailure } from "./ops/listen_failure.js";
 import { createLogger, type Logger } from "./ops/log.js";
 import { type BuildInfo, GatekeeperMetrics } from "./ops/metrics.js";
 import { OpsServer } from "./ops/ops_server.js";
@@ -76,7 +79,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     gauge: (tppId, sha256, notAfterSeconds) => metrics.tppExpiry.labels(tppId, sha256).set(notAfterSeconds),
     forget: (tppId, sha256, lastOfTpp) => metrics.forgetTpp(tppId, sha256, lastOfTpp),
   });
-  const audit = config.audit.file === undefined ? undefined : new AuditLog(config.audit.file, log);
+  const audit =
+    config.audit.file === undefined ? undefined : AuditLog.open(config.audit.file, config.file, log);
   const gatekeeper = new Gatekeeper(
     initial,
     decisionRecorder({ logger: log, metrics, expiry, ...(audit ? { audit } : {}) }),
@@ -105,17 +109,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   await warmUpAndLog(options.revocationDeps?.fetch ?? globalThis.fetch, log);
   metrics.setMode(config.mode === "dry-run", config.revocation.enabled);
   const serverLog = countingInternalErrors(log, metrics);
+  routeGrpcLogs(log);
+  const bind =
+    (section: ListenTarget["section"], on: { host: string; port: number }) =>
+    (error: unknown): never => {
+      throw listenFailure({ configFile: config.file, section, ...on }, error);
+    };
   const grpcServer = new AuthorizationServer({ gatekeeper, logger: serverLog });
-  const grpcPort = await grpcServer.listen(config.listen.host, config.listen.port);
   const httpServer = config.http.enabled
     ? new HttpAuthorizationServer({ gatekeeper, logger: serverLog })
     : undefined;
-  const httpPort = await httpServer
-    ?.listen(config.http.host, config.http.port)
-    .catch(async (error: unknown) => {
-      await grpcServer.stop(0);
-      throw error;
-    });
   let draining = false;
   const ops = config.metrics.enabled
     ? new OpsServer({
@@ -123,7 +126,25 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ready: () => !draining && (lists?.store.view.ready ?? true),
       })
     : undefined;
-  const opsPort = ops === undefined ? undefined : await ops.listen(config.metrics.host, config.metrics.port);
+  let grpcPort = 0;
+  let httpPort: number | undefined;
+  let opsPort: number | undefined;
+  try {
+    grpcPort = await grpcServer
+      .listen(config.listen.host, config.listen.port)
+      .catch(bind("listen", config.listen));
+    httpPort = await httpServer?.listen(config.http.host, config.http.port).catch(bind("http", config.http));
+    opsPort = await ops
+      ?.listen(config.metrics.host, config.metrics.port)
+      .catch(bind("metrics", config.metrics));
+  } catch (error) {
+    // One listener failed: close the others and what started before them, so the process can exit.
+    lists?.stop();
+    await Promise.all([grpcServer.stop(0), httpServer?.stop(0), ops?.close()]);
+    await initial.gate.revocation.close();
+    audit?.close();
+    throw error;
+  }
   if (options.watchFiles ?? true) reloader.watch();
   const sweep = setInterval(() => {
     expiry.sweep(now().getTime());
@@ -134,6 +155,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     { host: config.listen.host, port: grpcPort, httpPort, opsPort, config: options.configFile },
     "ext_authz listening",
   );
+  await logStartSummary(log, initial, now());
 
   return {
     grpcPort,
@@ -157,6 +179,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       audit?.close();
     },
   };
+}
+
+/** One line of facts for on-call, then one loud line per setting that admits more than it should. */
+async function logStartSummary(log: Logger, snapshot: LoadedSnapshot, at: Date): Promise<void> {
+  log.info({ ...startSummary(snapshot) }, "configuration in force");
+  for (const finding of await findings(snapshot, at)) log.warn({ finding: finding.kind }, finding.message);
+}
+
+/**
+ * grpc-js writes its own diagnostics to stderr; they go to the service log at debug instead, so a bind
+ * failure is the one config-error line and nothing else. What grpc-js reports to a call reaches us anyway.
+ */
+function routeGrpcLogs(log: Logger): void {
+  grpc.setLogger({
+    error: (...args: unknown[]) => log.debug({ grpc: args.map(String).join(" ") }, "grpc-js"),
+  });
 }
 
 /** The package version, and the revision the image was built from (GATEKEEPER_REVISION, set by the build). */

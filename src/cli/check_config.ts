@@ -1,15 +1,18 @@
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import type { X509Certificate } from "@peculiar/x509";
+import {
+  type CaSummary,
+  caSummary,
+  findings,
+  type RevocationFacts,
+  revocationFacts,
+  revocationText,
+  startSummary,
+} from "../config/findings.js";
 import { type LoadedSnapshot, loadSnapshot } from "../config/snapshot.js";
-import { readPolicyFile } from "../policy/policy_file.js";
-import { verifyChain } from "../trust/chain.js";
-import type { TrustStore } from "../trust/trust_store.js";
+import type { PolicyCounts } from "../policy/policy.js";
 import type { CheckConfigCommand } from "./args.js";
 import { type CommandOutput, EXIT_GOOD } from "./command_output.js";
 import { renderJson } from "./render_json.js";
 import { visible } from "./render_text.js";
-import { EXPIRY_WARNING_DAYS } from "./report.js";
 
 /**
  * `qwac check-config`: loads the config exactly as the service does (loadSnapshot: config, policy, trust,
@@ -19,37 +22,31 @@ import { EXPIRY_WARNING_DAYS } from "./report.js";
  */
 export const CHECK_CONFIG_FORMAT = "qwac-check-config/1";
 
-const DAY_MS = 86_400_000;
-
-export interface CaSummary {
-  readonly subject: string;
-  readonly notAfter: string;
-  readonly daysLeft: number;
-  readonly sha256: string;
-}
-
 export interface ConfigSummary {
   readonly format: typeof CHECK_CONFIG_FORMAT;
   readonly config: string;
   readonly at: string;
   readonly mode: "enforce" | "dry-run";
   readonly acceptEseal: boolean;
-  readonly policy: {
-    readonly file: string;
-    readonly rules: number;
-    readonly publicRoutes: number;
-    readonly dryRunRules: number;
+  readonly listen: Listener;
+  readonly http: Listener | null;
+  readonly metrics: Listener | null;
+  readonly sources: readonly string[];
+  readonly sni: string;
+  readonly audit: string | null;
+  readonly policy: PolicyCounts & { readonly file: string };
+  readonly trust: {
+    readonly anchors: readonly CaSummary[];
+    readonly intermediates: readonly CaSummary[];
+    readonly trustedLists: string | null;
   };
-  readonly trust: { readonly anchors: readonly CaSummary[]; readonly intermediates: readonly CaSummary[] };
-  readonly revocation: {
-    readonly enabled: boolean;
-    readonly failMode: string;
-    readonly timeoutMs: number;
-    readonly fetchTimeoutMs: number;
-    readonly order: "ocsp-then-crl" | "crl-then-ocsp" | "ocsp-only" | "crl-only";
-    readonly issuerOverrides: number;
-  };
+  readonly revocation: RevocationFacts;
   readonly warnings: readonly string[];
+}
+
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
 }
 
 export async function runCheckConfig(command: CheckConfigCommand, now: () => Date): Promise<CommandOutput> {
@@ -69,109 +66,63 @@ export async function runCheckConfig(command: CheckConfigCommand, now: () => Dat
 
 async function summarise(snapshot: LoadedSnapshot, at: Date): Promise<ConfigSummary> {
   const { config, trust } = snapshot;
-  // Already validated by loadSnapshot; read again only to count what the compiled policy hides.
-  const entries = readPolicyFile(readFileSync(config.policy, "utf8"), config.policy);
-  const rules = entries.filter((entry) => entry.roles !== undefined);
-  const revocation = config.revocation;
+  const start = startSummary(snapshot);
+  const listener = (on: { host: string; port: number }): Listener => ({ host: on.host, port: on.port });
   return {
     format: CHECK_CONFIG_FORMAT,
     config: config.file,
     at: at.toISOString(),
     mode: config.mode,
     acceptEseal: config.qwac.acceptEseal,
-    policy: {
-      file: config.policy,
-      rules: rules.length,
-      publicRoutes: entries.length - rules.length,
-      dryRunRules: rules.filter((entry) => entry.mode === "dry-run").length,
-    },
+    listen: listener(config.listen),
+    http: config.http.enabled ? listener(config.http) : null,
+    metrics: config.metrics.enabled ? listener(config.metrics) : null,
+    sources: start.sources,
+    sni: start.sni,
+    audit: config.audit.file ?? null,
+    policy: { file: config.policy, ...start.policy },
     trust: {
       anchors: trust.anchors.map((cert) => caSummary(cert, at)),
       intermediates: trust.intermediates.map((cert) => caSummary(cert, at)),
+      trustedLists: config.trust.trustedLists?.lotl ?? null,
     },
-    revocation: {
-      enabled: revocation.enabled,
-      failMode: revocation.failMode,
-      timeoutMs: revocation.timeoutMs,
-      fetchTimeoutMs: revocation.fetchTimeoutMs,
-      order: revocation.trySecondSource
-        ? revocation.preferCrl
-          ? "crl-then-ocsp"
-          : "ocsp-then-crl"
-        : revocation.preferCrl
-          ? "crl-only"
-          : "ocsp-only",
-      issuerOverrides: revocation.issuers.length,
-    },
-    warnings: [...expiryWarnings(trust, at), ...(await orphanWarnings(trust, at))],
+    revocation: revocationFacts(config.revocation),
+    warnings: (await findings(snapshot, at)).map((finding) => finding.message),
   };
-}
-
-function caSummary(cert: X509Certificate, at: Date): CaSummary {
-  return {
-    subject: cert.subject,
-    notAfter: cert.notAfter.toISOString(),
-    daysLeft: Math.floor((cert.notAfter.getTime() - at.getTime()) / DAY_MS),
-    sha256: createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex"),
-  };
-}
-
-function expiryWarnings(trust: TrustStore, at: Date): string[] {
-  const warnings: string[] = [];
-  const all = [
-    ...trust.anchors.map((cert) => ["anchor", cert] as const),
-    ...trust.intermediates.map((cert) => ["intermediate", cert] as const),
-  ];
-  for (const [role, cert] of all) {
-    const { daysLeft, notAfter } = caSummary(cert, at);
-    if (cert.notBefore.getTime() > at.getTime()) {
-      warnings.push(`${role} "${cert.subject}" is not valid before ${cert.notBefore.toISOString()}`);
-    } else if (daysLeft < 0) {
-      warnings.push(`${role} "${cert.subject}" expired on ${notAfter}: no certificate it issued can pass`);
-    } else if (daysLeft < EXPIRY_WARNING_DAYS) {
-      warnings.push(`${role} "${cert.subject}" expires on ${notAfter} (${daysLeft} days left)`);
-    }
-  }
-  return warnings;
-}
-
-/** An intermediate that reaches no anchor can never complete a TPP's chain: most likely the wrong file. */
-async function orphanWarnings(trust: TrustStore, at: Date): Promise<string[]> {
-  const warnings: string[] = [];
-  for (const intermediate of trust.intermediates) {
-    const chain = await verifyChain(intermediate, trust, { now: at });
-    if (!chain.ok && chain.error.reason === "CERT_UNTRUSTED") {
-      warnings.push(`intermediate "${intermediate.subject}" does not chain to any configured anchor`);
-    }
-  }
-  return warnings;
 }
 
 function renderSummary(summary: ConfigSummary): string {
   const { policy, revocation } = summary;
-  const ca = (cert: CaSummary) =>
-    `    ${cert.subject}\n      expires ${cert.notAfter} (${cert.daysLeft} days left), SHA-256 ${cert.sha256}`;
+  const on = (listener: Listener | null, off: string) =>
+    listener === null ? off : `${listener.host}:${listener.port}`;
+  // visible() per value, not per line: a subject with a newline must not break the layout, and the
+  // layout's own newlines must not be escaped.
+  const ca = (cert: CaSummary) => [
+    `    ${visible(cert.subject)}`,
+    `      expires ${cert.notAfter} (${cert.daysLeft} days left), SHA-256 ${cert.sha256}`,
+  ];
   const lines = [
-    `config ok: ${summary.config}`,
+    `config ok: ${visible(summary.config)}`,
     `  Mode:           ${summary.mode}`,
-    `  Policy:         ${policy.file}`,
+    `  gRPC ext_authz: ${on(summary.listen, "")}`,
+    `  HTTP mode:      ${on(summary.http, "off (http.enabled: false)")}`,
+    `  Metrics:        ${on(summary.metrics, "off (metrics.enabled: false)")}`,
+    `  Sources:        ${summary.sources.map(visible).join(", ")}`,
+    `  SNI:            ${visible(summary.sni)}`,
+    `  Audit:          ${summary.audit === null ? "off" : visible(summary.audit)}`,
+    `  Policy:         ${visible(policy.file)}`,
     `                  ${policy.rules} rules (${policy.dryRunRules} in dry-run), ${policy.publicRoutes} public routes`,
     `  Certificates:   ${summary.acceptEseal ? "QWAC or QSealC (qwac.acceptEseal: true)" : "QWAC only"}`,
     `  Revocation:     ${revocationText(revocation)}`,
+    ...(summary.trust.trustedLists === null
+      ? []
+      : [`  Trusted lists:  ${visible(summary.trust.trustedLists)}`]),
     `  Anchors (${summary.trust.anchors.length}):`,
-    ...summary.trust.anchors.map(ca),
+    ...summary.trust.anchors.flatMap(ca),
     `  Intermediates (${summary.trust.intermediates.length}):`,
-    ...summary.trust.intermediates.map(ca),
+    ...summary.trust.intermediates.flatMap(ca),
   ];
   if (summary.warnings.length > 0)
-    lines.push("Warnings:", ...summary.warnings.map((warning) => `  ${warning}`));
-  return `${lines.map(visible).join("\n")}\n`;
-}
-
-function revocationText(revocation: ConfigSummary["revocation"]): string {
-  if (!revocation.enabled) return "off (revocation.enabled: false)";
-  return (
-    `on, ${revocation.order}, failMode ${revocation.failMode}, waits ${revocation.timeoutMs} ms ` +
-    `(fetch up to ${revocation.fetchTimeoutMs} ms), ${revocation.issuerOverrides} issuer override(s)`
-  );
+    lines.push("Warnings:", ...summary.warnings.map((warning) => `  ${visible(warning)}`));
+  return `${lines.join("\n")}\n`;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "../foundation/config_error.js";
+import { ConfigError, readFailure } from "../foundation/config_error.js";
 import { httpConfigSchema } from "../http/http_config.js";
 import { revocationConfigSchema } from "../revocation/config.js";
 import { sniSchema, sourcesSchema, trustedHopsSchema } from "../source/provenance/source_config.js";
@@ -116,7 +116,7 @@ export function loadConfig(file: string, env: PortEnvironment = process.env): Co
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError(file, "", `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(file, "", `cannot read: ${readFailure(file, error)}`);
   }
   return parseConfig(text, file, env);
 }

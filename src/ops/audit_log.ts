@@ -1,22 +1,51 @@
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import pino, { type Logger } from "pino";
 import { deniedCertificateFields, revocationLabel } from "../decision/certificate_facts.js";
 import type { Decision } from "../decision/decision.js";
 import type { CheckInput } from "../foundation/check_input.js";
+import { ConfigError, readFailure } from "../foundation/config_error.js";
 
 /**
  * The audit trail: one JSON line per decision in its own file, with exactly these fields and nothing
  * else from the request. `reopen()` (wired to SIGUSR2) lets logrotate move the file away.
  */
 export class AuditLog {
-  private readonly destination: pino.DestinationStream & { reopen(): void; flushSync(): void };
+  private readonly destination: ReturnType<typeof pino.destination>;
   private readonly logger: Logger;
 
-  constructor(
+  /**
+   * Opens the trail, or throws a ConfigError naming `audit.file`: the asynchronous destination would
+   * otherwise report an unwritable path later, as an `error` event, after the service said it started.
+   */
+  static open(file: string, configFile: string, log?: Logger): AuditLog {
+    const folder = dirname(file);
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const problem =
+        code === "EEXIST" ? "a file, not a folder, is in the way (EEXIST)" : readFailure(folder, error);
+      throw new ConfigError(configFile, "audit.file", `cannot create the folder ${folder}: ${problem}`);
+    }
+    try {
+      closeSync(openSync(file, "a", 0o600));
+    } catch (error) {
+      throw new ConfigError(configFile, "audit.file", `cannot create ${file}: ${readFailure(file, error)}`);
+    }
+    return new AuditLog(file, log);
+  }
+
+  private constructor(
     private readonly file: string,
     private readonly log?: Logger,
   ) {
     // 0600: the trail names TPPs and what they asked; only the service's user reads it (created so only).
     this.destination = pino.destination({ dest: file, mkdir: true, sync: false, mode: 0o600 });
+    // A write that fails later (disk full, the folder rotated away) is logged; it must not kill the process.
+    this.destination.on("error", (error: unknown) =>
+      this.log?.error({ file: this.file, err: readFailure(this.file, error) }, "audit file write failed"),
+    );
     this.logger = pino(
       { base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: "event" },
       this.destination,

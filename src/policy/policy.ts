@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../foundation/config_error.js";
+import { ConfigError, readFailure } from "../foundation/config_error.js";
 import type { Psd2Role } from "../qwac/qwac.js";
 import { type PolicyEntry, type RuleMode, readPolicyFile } from "./policy_file.js";
 import { RouteTrie } from "./route_trie.js";
@@ -33,6 +33,15 @@ export type RouteRequirement =
 export interface Policy {
   /** `path` is already the safe, query-free path from `safePath`. No matching rule -> undefined (deny). */
   match(method: string, path: string): RouteRequirement | undefined;
+  /** What the file held, for the start-up line and `qwac check-config`. */
+  readonly counts: PolicyCounts;
+}
+
+export interface PolicyCounts {
+  /** Rules that require a role. */
+  readonly rules: number;
+  readonly publicRoutes: number;
+  readonly dryRunRules: number;
 }
 
 /** Parses and compiles a policy document; throws ConfigError naming file, key and problem. */
@@ -45,7 +54,7 @@ export function loadPolicy(file: string): Policy {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError(file, "", `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(file, "", `cannot read: ${readFailure(file, error)}`);
   }
   return parsePolicy(text, file);
 }
@@ -53,7 +62,14 @@ export function loadPolicy(file: string): Policy {
 function compile(entries: readonly PolicyEntry[]): Policy {
   const trie = new RouteTrie<RouteRequirement>();
   for (const entry of entries) trie.add(entry.segments, entry.methods, requirementOf(entry));
+  const rules = entries.filter((entry) => entry.roles !== undefined);
+  const counts: PolicyCounts = Object.freeze({
+    rules: rules.length,
+    publicRoutes: entries.length - rules.length,
+    dryRunRules: rules.filter((entry) => entry.mode === "dry-run").length,
+  });
   return Object.freeze({
+    counts,
     match(method: string, path: string): RouteRequirement | undefined {
       if (!isStructurallySafe(path)) return undefined;
       // The one allocation per request: '/v1/a' splits into ['', 'v1', 'a'], so matching starts at 1.

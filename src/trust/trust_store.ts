@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { KeyUsageFlags } from "@peculiar/asn1-x509";
 import { X509Certificate } from "@peculiar/x509";
-import { ConfigError } from "../foundation/config_error.js";
+import { ConfigError, readFailure } from "../foundation/config_error.js";
 import { type CertFacts, certFacts } from "./cert_facts.js";
 
 /** The QTSP roots and the intermediates the service may use to build a path; immutable once loaded. */
@@ -133,7 +133,7 @@ function isDirectory(path: string, key: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch (error) {
-    throw new ConfigError(path, key, `cannot read: ${systemError(error)}`);
+    throw new ConfigError(path, key, `cannot read: ${readFailure(path, error)}`);
   }
 }
 
@@ -151,7 +151,7 @@ function readCertificateFile(file: string, key: string): LoadedCertificate[] {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw new ConfigError(file, key, `cannot read: ${systemError(error)}`);
+    throw new ConfigError(file, key, `cannot read: ${readFailure(file, error)}`);
   }
   const text = bytes.toString("latin1");
   const certs = text.includes("-----BEGIN ")

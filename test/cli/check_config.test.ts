@@ -58,6 +58,63 @@ describe("qwac check-config accepts a config the service would start with", () =
     expect(run.stdout).toContain("on, ocsp-then-crl, failMode soft, waits 150 ms");
   });
 
+  it("names listeners, sources, SNI and audit, and prints each anchor on its own lines with no escaped newline", async () => {
+    const file = write(
+      dir,
+      "listeners.yaml",
+      [
+        "listen: { host: 127.0.0.1, port: 9191 }",
+        "http: { enabled: true, host: 127.0.0.1, port: 9192 }",
+        "metrics: { enabled: false }",
+        "trust: { anchors: root.pem, intermediates: intermediates.pem }",
+        `policy: ${BERLIN_GROUP}`,
+        "trustedHops: [{ cidrs: [127.0.0.1/32] }]",
+        "sources: [peer, { header: x-client-cert }]",
+        "sni: { required: true, hosts: [api.bank.example] }",
+        "audit: { file: audit/decisions.log }",
+        "",
+      ].join("\n"),
+    );
+    const run = await runQwac(["check-config", file]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain("\\u{a}");
+    expect(run.stdout).toContain("  gRPC ext_authz: 127.0.0.1:9191\n");
+    expect(run.stdout).toContain("  HTTP mode:      127.0.0.1:9192\n");
+    expect(run.stdout).toContain("  Metrics:        off (metrics.enabled: false)\n");
+    expect(run.stdout).toContain("  Sources:        peer, header x-client-cert\n");
+    expect(run.stdout).toContain("  SNI:            required: api.bank.example\n");
+    expect(run.stdout).toContain(`  Audit:          ${join(dir, "audit", "decisions.log")}\n`);
+    expect(run.stdout).toContain(
+      `\n    ${pki.root.cert.subject}\n      expires ${pki.root.cert.notAfter.toISOString()}`,
+    );
+  });
+
+  it("does not warn that an intermediate which is also an anchor does not chain", async () => {
+    write(dir, "root-and-intermediate.pem", `${pki.root.pem}\n${pki.intermediate.pem}`);
+    const file = write(
+      dir,
+      "anchor-twice.yaml",
+      `trust:\n  anchors: root.pem\n  intermediates: root-and-intermediate.pem\npolicy: ${BERLIN_GROUP}\n`,
+    );
+    const run = await runQwac(["check-config", file, "--json"]);
+    expect(run.code).toBe(0);
+    expect(json<Summary>(run).warnings).toEqual([]);
+  });
+
+  it("warns, as the service's start-up does, about dry-run and revocation off", async () => {
+    const file = write(
+      dir,
+      "loose.yaml",
+      `trust: { anchors: root.pem }\npolicy: ${BERLIN_GROUP}\nmode: dry-run\nrevocation: { enabled: false }\n`,
+    );
+    const run = await runQwac(["check-config", file, "--json"]);
+    expect(json<Summary>(run).warnings).toEqual([
+      "mode: dry-run: every denial is logged and counted, but the request is ALLOWED",
+      "revocation.enabled: false: a revoked TPP certificate is admitted",
+    ]);
+  });
+
   it("gives the same summary as JSON with --json", async () => {
     const run = await runQwac(["check-config", good, "--json"]);
     expect(run.code).toBe(0);

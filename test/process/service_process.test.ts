@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -131,6 +132,28 @@ describe("the service process", () => {
     running.push(service);
     expect(await service.exited).toBe(1);
     expect(service.stderr()).toContain(`config error: ${config}: cache.certificates:`);
+  });
+
+  it("answers a gRPC port in use with one line on stderr and exit 1 (no grpc-js diagnostics, no stack)", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const config = join(dir, "port-taken.yaml");
+      writeFileSync(
+        config,
+        `listen: { host: 127.0.0.1, port: ${port} }\nmetrics: { enabled: false }\n` +
+          `trust: { anchors: pki/root.pem }\npolicy: ${join(PROJECT_ROOT, "policies", "berlin-group.yaml")}\n`,
+      );
+      const service = startServiceProcess(config);
+      running.push(service);
+      expect(await service.exited).toBe(1);
+      expect(service.stderr()).toBe(
+        `config error: ${config}: listen.port: port ${port} on 127.0.0.1 is already in use by another process (EADDRINUSE)\n`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 
   it("refuses to start on a broken policy file, naming that file", async () => {

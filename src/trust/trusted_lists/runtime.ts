@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "@peculiar/x509";
-import { ConfigError } from "../../foundation/config_error.js";
+import { ConfigError, readFailure } from "../../foundation/config_error.js";
 import { admittingServiceChanges } from "./changes.js";
 import type { TrustedListsConfig } from "./config.js";
 import { listFetcher } from "./fetch.js";
@@ -29,7 +29,7 @@ export function readLotlSigners(configFile: string, path: string): X509Certifica
     throw new ConfigError(
       configFile,
       "trust.trustedLists.lotlSigners",
-      `cannot read ${path}: ${String(error)}`,
+      `cannot read ${path}: ${readFailure(path, error)}`,
     );
   }
   const certs = (text.match(PEM) ?? []).map((pem) => {

@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError } from "../../../foundation/config_error.js";
+import { ConfigError, readFailure } from "../../../foundation/config_error.js";
 import { fail, ok, type Result } from "../../../foundation/result.js";
 import type { SignatureAlgorithm, VerificationKey } from "./algorithms.js";
 
@@ -54,8 +54,7 @@ function readKeyFile(path: string, configFile: string, key: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ConfigError(configFile, key, `cannot read ${path}: ${code}`);
+    throw new ConfigError(configFile, key, `cannot read ${path}: ${readFailure(path, error)}`);
   }
 }
 
