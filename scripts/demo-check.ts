@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { loadConfig } from "../src/config/config.js";
-import { DEMO_PKI_DIR } from "../src/demo/demo_pki.js";
+import { DEMO_PKI_DIR, DEMO_TPPS, DEMO_UNLISTED_TPP } from "../src/demo/demo_pki.js";
 import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import type { WireCheckResponse } from "../src/envoy/wire.js";
 
@@ -31,7 +31,27 @@ const TOUR: [tpp: string, method: string, path: string][] = [
   ["tpp-all", "GET", "/v1/accounts/../payments"],
 ];
 
+const USAGE =
+  "usage: npm run demo:check                     the tour\n" +
+  "       npm run demo:check -- TPP METHOD PATH   one Check, e.g. tpp-pi POST /v1/payments/sepa-credit-transfers\n";
+
+/** The runs the arguments ask for, or the reason they make no sense (exit 2 with usage, never a stack). */
+function runsOf(args: readonly string[]): [string, string, string][] | string {
+  if (args.length === 0) return TOUR;
+  if (args.length !== 3) return `expected TPP METHOD PATH, got ${args.length} argument(s)`;
+  const [tpp, method, path] = args as [string, string, string];
+  const known = ["none", ...Object.keys(DEMO_TPPS), DEMO_UNLISTED_TPP];
+  if (!known.includes(tpp)) return `unknown demo TPP "${tpp}": one of ${known.join(", ")}`;
+  if (!path.startsWith("/")) return `the path must start with "/", got "${path}"`;
+  return [[tpp, method.toUpperCase(), path]];
+}
+
 async function main(): Promise<void> {
+  const runs = runsOf(process.argv.slice(2));
+  if (typeof runs === "string") {
+    process.stderr.write(`demo:check: ${runs}\n${USAGE}`);
+    process.exit(2);
+  }
   const config = loadConfig(join(import.meta.dirname, "../config/demo.yaml"));
   const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
@@ -42,8 +62,6 @@ async function main(): Promise<void> {
     grpc.credentials.createInsecure(),
   );
   const check = (client as unknown as { Check: CheckFn }).Check.bind(client);
-  const args = process.argv.slice(2);
-  const runs = args.length >= 3 ? [[args[0], args[1], args[2]] as [string, string, string]] : TOUR;
   for (const [tpp, method, path] of runs) {
     const certificate =
       tpp === "none" ? undefined : encodeURIComponent(readFileSync(join(DEMO_PKI_DIR, `${tpp}.pem`), "utf8"));
@@ -88,4 +106,7 @@ function printResult(tpp: string, method: string, path: string, response: WireCh
   process.stdout.write(`${line} -> DENY ${denied?.status.code} ${reason}\n      ${denied?.body}\n`);
 }
 
-void main();
+main().catch((error: unknown) => {
+  process.stderr.write(`demo:check: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});

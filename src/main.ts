@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { writeDemoLists } from "./demo/demo_lists.js";
 import { ensureDemoPki } from "./demo/demo_pki.js";
 import { ConfigError } from "./foundation/config_error.js";
@@ -9,8 +10,45 @@ import { startService } from "./service.js";
 /** Process wiring only: argv -> service -> signals. */
 const DEMO_CONFIG = join(PROJECT_ROOT, "config", "demo.yaml");
 
+const USAGE =
+  "usage: gatekeeper [CONFIG] [--config FILE] [--listen-port N] [--http-port N] [--metrics-port N]\n" +
+  "       (CONFIG defaults to $GATEKEEPER_CONFIG, else the bundled demo; a port flag overrides the file)\n";
+
+/** The flags are the GATEKEEPER_*_PORT overrides spelled for a command line (OPA-Envoy's `--addr`). */
+const PORT_FLAGS = {
+  "listen-port": "GATEKEEPER_LISTEN_PORT",
+  "http-port": "GATEKEEPER_HTTP_PORT",
+  "metrics-port": "GATEKEEPER_METRICS_PORT",
+} as const;
+
+function configFileOf(argv: readonly string[]): string {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      "listen-port": { type: "string" },
+      "http-port": { type: "string" },
+      "metrics-port": { type: "string" },
+    },
+  });
+  if (positionals.length > 1 || (positionals.length === 1 && values.config !== undefined))
+    throw new Error("name one config file");
+  for (const [flag, variable] of Object.entries(PORT_FLAGS)) {
+    const value = values[flag as keyof typeof PORT_FLAGS];
+    if (value !== undefined) process.env[variable] = value;
+  }
+  return values.config ?? positionals[0] ?? process.env.GATEKEEPER_CONFIG ?? DEMO_CONFIG;
+}
+
 async function main(): Promise<void> {
-  const configFile = process.argv[2] ?? process.env.GATEKEEPER_CONFIG ?? DEMO_CONFIG;
+  let configFile: string;
+  try {
+    configFile = configFileOf(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`gatekeeper: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
   if (configFile === DEMO_CONFIG) {
     await ensureDemoPki();
     await writeDemoLists();

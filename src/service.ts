@@ -15,6 +15,7 @@ import { type ListenTarget, listenFailure } from "./ops/listen_failure.js";
 import { createLogger, type Logger } from "./ops/log.js";
 import { type BuildInfo, GatekeeperMetrics } from "./ops/metrics.js";
 import { OpsServer } from "./ops/ops_server.js";
+import { PidFile } from "./ops/pid_file.js";
 import { Reloader } from "./ops/reloader.js";
 import { warmUpAndLog } from "./ops/warm_up.js";
 import { Gatekeeper } from "./pipeline/gatekeeper.js";
@@ -81,6 +82,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const audit =
     config.audit.file === undefined ? undefined : AuditLog.open(config.audit.file, config.file, log);
+  const pidFile = config.pidFile === undefined ? undefined : PidFile.write(config.file, config.pidFile);
   const gatekeeper = new Gatekeeper(
     initial,
     decisionRecorder({ logger: log, metrics, expiry, ...(audit ? { audit } : {}) }),
@@ -143,6 +145,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await Promise.all([grpcServer.stop(0), httpServer?.stop(0), ops?.close()]);
     await initial.gate.revocation.close();
     audit?.close();
+    pidFile?.remove();
     throw error;
   }
   if (options.watchFiles ?? true) reloader.watch();
@@ -177,6 +180,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await reloader.snapshot.gate.revocation.close();
       await ops?.close();
       audit?.close();
+      pidFile?.remove();
     },
   };
 }

@@ -100,6 +100,8 @@ export const configSchema = z.strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     })
     .prefault({}),
+  /** A file the running process writes its pid to (for `kill -HUP $(cat ...)`), removed on exit. */
+  pidFile: z.string().min(1).optional(),
   shutdown: z
     .strictObject({
       /** How long in-flight Checks may take to finish after SIGTERM before the server is forced down. */
@@ -192,6 +194,7 @@ function resolvePaths(config: z.infer<typeof configSchema>, base: string): z.inf
     ...config,
     policy: at(config.policy),
     audit: config.audit.file === undefined ? {} : { file: at(config.audit.file) },
+    ...(config.pidFile === undefined ? {} : { pidFile: at(config.pidFile) }),
     trust: {
       ...(config.trust.anchors === undefined ? {} : { anchors: at(config.trust.anchors) }),
       ...(config.trust.intermediates === undefined ? {} : { intermediates: at(config.trust.intermediates) }),

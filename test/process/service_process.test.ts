@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,15 +57,18 @@ describe("the service process", () => {
     writeFileSync(
       config,
       [
-        "listen: { host: 127.0.0.1, port: 0 }",
-        "metrics: { port: 0 }",
+        // The flags below override these ports: were they ignored, the start would fail on 9191/9464
+        // or, worse, collide with a demo running beside the tests.
+        "listen: { host: 127.0.0.1, port: 9191 }",
+        "metrics: { port: 9464 }",
         "revocation: { enabled: false }",
         "cache: { certificates: 4000, maxBytes: 16777216 }",
         "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
         `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
+        "pidFile: run/gatekeeper.pid",
       ].join("\n"),
     );
-    const service = startServiceProcess(config);
+    const service = startServiceProcess(config, [], ["--listen-port", "0", "--metrics-port", "0"]);
     running.push(service);
     const port = await waitFor(
       () => service.lines.find((line) => line.msg === "ext_authz listening")?.port as number | undefined,
@@ -99,6 +102,9 @@ describe("the service process", () => {
       ),
     );
     expect(response.status.code).toBe(0);
+    const listening = service.lines.find((line) => line.msg === "ext_authz listening");
+    expect(listening?.opsPort).not.toBe(9464);
+    expect(readFileSync(join(dir, "run", "gatekeeper.pid"), "utf8")).toBe(`${service.child.pid}\n`);
 
     const decision = await waitFor(
       () => service.lines.find((line) => line.decision === "allow"),
@@ -123,6 +129,16 @@ describe("the service process", () => {
     service.child.kill("SIGTERM");
     expect(await service.exited).toBe(0);
     expect(service.lines.some((line) => line.msg === "stopped")).toBe(true);
+    expect(existsSync(join(dir, "run", "gatekeeper.pid"))).toBe(false);
+  });
+
+  it("answers an unknown flag with a usage line and exit 2", async () => {
+    const service = startServiceProcess(join(dir, "good.yaml"), [], ["--listen-prot", "0"]);
+    running.push(service);
+    expect(await service.exited).toBe(2);
+    expect(service.stderr()).toMatch(
+      /^gatekeeper: Unknown option '--listen-prot'.*\nusage: gatekeeper \[CONFIG\]/s,
+    );
   });
 
   it("refuses to start on a bad config, naming the file, the key and the problem", async () => {

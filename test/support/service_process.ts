@@ -12,10 +12,21 @@ export interface ServiceProcess {
 
 /**
  * Starts `src/main.ts` as its own process, as `npm start` would (through tsx instead of a build).
- * `nodeArgs` go before the script (e.g. a heap limit).
+ * `nodeArgs` go before the script (e.g. a heap limit), `serviceArgs` after the config file (flags).
  */
-export function startServiceProcess(configFile: string, nodeArgs: readonly string[] = []): ServiceProcess {
-  const args = [...nodeArgs, "--import", "tsx", join(PROJECT_ROOT, "src/main.ts"), configFile];
+export function startServiceProcess(
+  configFile: string,
+  nodeArgs: readonly string[] = [],
+  serviceArgs: readonly string[] = [],
+): ServiceProcess {
+  const args = [
+    ...nodeArgs,
+    "--import",
+    "tsx",
+    join(PROJECT_ROOT, "src/main.ts"),
+    configFile,
+    ...serviceArgs,
+  ];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
