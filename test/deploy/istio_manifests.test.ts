@@ -95,8 +95,11 @@ describe("deploy/istio: the gatekeeper Deployment", () => {
     });
   });
 
-  it("probes liveness over grpc.health.v1 on the ext_authz port and readiness on /readyz", () => {
-    expect(at(container, "livenessProbe", "grpc", "port")).toBe(at(serviceConfig, "listen", "port"));
+  it("probes liveness on /healthz and readiness on /readyz, on the metrics port: not-ready is never killed", () => {
+    expect(at(container, "livenessProbe", "httpGet", "path")).toBe("/healthz");
+    expect(
+      at(containerPort(text(at(container, "livenessProbe", "httpGet", "port"), "port")), "containerPort"),
+    ).toBe(at(serviceConfig, "metrics", "port"));
     expect(at(container, "readinessProbe", "httpGet", "path")).toBe("/readyz");
     expect(
       at(containerPort(text(at(container, "readinessProbe", "httpGet", "port"), "port")), "containerPort"),

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/config.js";
+import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { at, parseYaml, readText, readYaml, readYamlDocuments, repoPath, text, tree } from "./support.js";
 
 /**
@@ -65,5 +66,38 @@ describe("deploy/istio ConfigMap psd2-gatekeeper-config", () => {
 
   it("holds policies/berlin-group.yaml unchanged", () => {
     expect(at(configMap, "data", "policy.yaml")).toBe(readText("policies/berlin-group.yaml"));
+  });
+});
+
+/**
+ * A first sight waits up to revocation.timeoutMs for OCSP; the proxy in front gives the whole Check its
+ * own timeout. The wait must end first, with room for chain and policy, or the TPP gets the proxy's 503
+ * instead of the gatekeeper's answer (issue 14: the first request after a start).
+ */
+describe("the revocation wait fits inside the proxy's ext_authz timeout", () => {
+  const MARGIN_MS = 40;
+  const seconds = (value: unknown) => Number.parseFloat(text(value, "timeout")) * 1000;
+  const waitOf = (config: unknown) => revocationConfigSchema.parse(at(config, "revocation") ?? {}).timeoutMs;
+
+  it("compose: deploy/compose/gatekeeper.yaml under envoy/envoy.yaml", () => {
+    const envoy = readText("envoy/envoy.yaml");
+    const timeout = /envoy\.filters\.http\.ext_authz[\s\S]*?grpc_service:[\s\S]*?\btimeout: (\S+)/.exec(
+      envoy,
+    )?.[1];
+    expect(timeout).toBeDefined();
+    expect(waitOf(readYaml("deploy/compose/gatekeeper.yaml")) + MARGIN_MS).toBeLessThanOrEqual(
+      seconds(timeout),
+    );
+  });
+
+  it("Istio: the ConfigMap under the extension provider of mesh-config.yaml", () => {
+    const configMap = readYamlDocuments("deploy/istio/gatekeeper.yaml").find(
+      (doc) => at(doc, "kind") === "ConfigMap",
+    );
+    const config = parseYaml(text(at(configMap, "data", "config.yaml"), "config.yaml"), "config.yaml");
+    const mesh = readText("deploy/istio/mesh-config.yaml");
+    const timeout = /envoyExtAuthzGrpc:[\s\S]*?\btimeout: (\S+)/.exec(mesh)?.[1];
+    expect(timeout).toBeDefined();
+    expect(waitOf(config) + MARGIN_MS).toBeLessThanOrEqual(seconds(timeout));
   });
 });
