@@ -4,10 +4,10 @@ import {
   CertificatePolicyExtension,
   CRLDistributionPointsExtension,
   type GeneralName,
-  Name,
   SubjectAlternativeNameExtension,
   type X509Certificate,
 } from "@peculiar/x509";
+import { readableName } from "../foundation/readable_name.js";
 
 /**
  * The X.509 facts `qwac inspect` prints, read defensively: a real certificate with one malformed
@@ -56,27 +56,6 @@ const POLICY_NAMES: ReadonlyMap<string, string> = new Map([
   ["2.23.140.1.2.1", "CA/B DV"],
 ]);
 
-/**
- * Names for the DN attributes QWACs carry that the library prints as OIDs: EN 319 412-3 (legal persons:
- * organizationIdentifier), the CA/Browser Forum EV Guidelines 9.2 (businessCategory, serialNumber,
- * jurisdiction*), RFC 4519 and PKCS #9. Display only: matching always uses the OIDs.
- */
-const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
-  organizationIdentifier: "2.5.4.97",
-  serialNumber: "2.5.4.5",
-  businessCategory: "2.5.4.15",
-  jurisdictionC: "1.3.6.1.4.1.311.60.2.1.3",
-  jurisdictionST: "1.3.6.1.4.1.311.60.2.1.2",
-  jurisdictionL: "1.3.6.1.4.1.311.60.2.1.1",
-  street: "2.5.4.9",
-  postalCode: "2.5.4.17",
-  SN: "2.5.4.4",
-  GN: "2.5.4.42",
-  title: "2.5.4.12",
-  pseudonym: "2.5.4.65",
-  emailAddress: "1.2.840.113549.1.9.1",
-};
-
 const CURVE_BITS: Readonly<Record<string, number>> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
 const CURVE_NAMES: Readonly<Record<string, string>> = {
   prime256v1: "P-256",
@@ -110,11 +89,6 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
     crlUrls: read("cRLDistributionPoints", [], () => crlUrls(cert)),
     notes,
   };
-}
-
-/** The name in RFC 4514 form with the attributes above named; unknown ones stay dotted OIDs. */
-export function readableName(name: Name): string {
-  return new Name(name.toArrayBuffer(), ATTRIBUTE_NAMES).toString();
 }
 
 function publicKeyFacts(cert: X509Certificate): PublicKeyFacts {

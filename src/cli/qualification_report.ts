@@ -1,5 +1,5 @@
+import { readableName } from "../foundation/readable_name.js";
 import type { QualificationRule } from "../trust/trusted_lists/qualification.js";
-import { readableName } from "./certificate_facts.js";
 import type { ListsFinding } from "./list_qualification.js";
 import type { QualificationSection } from "./report.js";
 

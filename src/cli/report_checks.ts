@@ -1,9 +1,10 @@
+import { readableName } from "../foundation/readable_name.js";
 import { type Denial, type DenyReason, REASONS } from "../foundation/reasons.js";
 import type { Result } from "../foundation/result.js";
 import type { Qwac } from "../qwac/qwac.js";
 import type { RevocationStatus } from "../revocation/revocation.js";
 import type { ChainResult } from "../trust/chain.js";
-import { type CertificateFacts, readableName } from "./certificate_facts.js";
+import type { CertificateFacts } from "./certificate_facts.js";
 import {
   type ChainCheck,
   type CheckLine,

@@ -20,6 +20,7 @@ import {
   Version,
 } from "@peculiar/asn1-x509";
 import type { X509Certificate } from "@peculiar/x509";
+import { readableName } from "../foundation/readable_name.js";
 import { deny } from "../foundation/reasons.js";
 import { fail, ok, type Result } from "../foundation/result.js";
 
@@ -94,8 +95,8 @@ function decodeFacts(cert: X509Certificate): Result<CertFacts> {
     if (versionProblem !== undefined) return fail(deny("CERT_MALFORMED", versionProblem));
     return ok({
       id: base64(cert.rawData),
-      subject: cert.subject,
-      issuer: cert.issuer,
+      subject: readableName(cert.subjectName),
+      issuer: readableName(cert.issuerName),
       subjectKey: nameKey(tbs.subject),
       issuerKey: nameKey(tbs.issuer),
       publicKeyId: base64(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),

@@ -95,7 +95,16 @@ function intermediatesBelow(path: readonly CertFacts[], position: number): numbe
   return path.slice(1, position).filter((facts) => !isSelfIssued(facts)).length;
 }
 
+/** The critical extensions a TPP's certificate is known to carry by mistake, named so the TPP can act. */
+const KNOWN_CRITICAL: Readonly<Record<string, string>> = {
+  // RFC 6962 §3.1: the QTSP's precertificate for Certificate Transparency, not the issued certificate.
+  "1.3.6.1.4.1.11129.2.4.3": "CT precertificate poison: this is a precertificate, not the issued certificate",
+};
+
 function unhandledCriticalProblem(facts: CertFacts): string | undefined {
   if (facts.unhandledCritical.length === 0) return undefined;
-  return `unsupported critical extension ${facts.unhandledCritical.join(", ")}`;
+  const named = facts.unhandledCritical.map((oid) =>
+    KNOWN_CRITICAL[oid] === undefined ? oid : `${oid} (${KNOWN_CRITICAL[oid]})`,
+  );
+  return `unsupported critical extension ${named.join(", ")}`;
 }
