@@ -4,9 +4,9 @@
  * load generator: h2load when installed (Debian nghttp2-client), otherwise a grpc-js client. With h2load and
  * two or more CPUs, each server is pinned to the last CPU and h2load to the first, so a run measures one
  * core's worth of server and the two servers are measured alike. The two servers take turns (1 s each, 8
- * rounds per level, the first turn alternating; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts by ±30 %
- * within a minute, turns put that drift into both, and the table shows the median round's ratio with the
- * range. Sections:
+ * rounds per level, the first turn alternating; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts within a
+ * minute by more than the difference measured (bench/results.md, "Design measurements"), turns put that
+ * drift into both, and the table shows the median round's ratio with the range. Sections:
  *   1. warm path (certificate cached, revocation off), closed loop at several concurrency levels, and the
  *      added latency at the level nearest half of the service's saturation;
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;

@@ -1,10 +1,11 @@
 /**
  * Memory under a flood of hostile certificates (issue 13, item 3), measured on the real process: the
  * service started as `npm start` starts it, at its default cache budget (`cache.maxBytes`), takes FLOOD
- * distinct self-signed certificates with ~4.5 KB names (each ~13.6 KB percent-encoded, all refused), and is
- * then asked for a good TPP. Reports resident memory (Linux /proc) as the flood goes, the peak, the V8 heap
- * from the service's own metrics, and whether the good TPP is still admitted. Section 5 of `npm run bench`;
- * on its own `npm run bench:flood [-- count]` rewrites only its section of bench/results.md.
+ * distinct self-signed certificates with ~4.5 KB names (all refused; the results give their encoded
+ * size), and is then asked for a good TPP. Reports resident memory (Linux /proc) as the flood goes, the
+ * peak, the V8 heap from the service's own metrics, and whether the good TPP is still admitted. Section 5
+ * of `npm run bench`; on its own `npm run bench:flood [-- count]` rewrites only its section of
+ * bench/results.md.
  */
 import "reflect-metadata";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
