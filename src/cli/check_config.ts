@@ -1,15 +1,13 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { X509Certificate } from "@peculiar/x509";
 import { type LoadedSnapshot, loadSnapshot } from "../config/snapshot.js";
-import { readPolicyFile } from "../policy/policy_file.js";
+import { expiryDaysLeft, expiryThresholdDays } from "../ops/expiry_watch.js";
 import { verifyChain } from "../trust/chain.js";
 import type { TrustStore } from "../trust/trust_store.js";
 import type { CheckConfigCommand } from "./args.js";
 import { type CommandOutput, EXIT_GOOD } from "./command_output.js";
 import { renderJson } from "./render_json.js";
 import { visible } from "./render_text.js";
-import { EXPIRY_WARNING_DAYS } from "./report.js";
 
 /**
  * `qwac check-config`: loads the config exactly as the service does (loadSnapshot: config, policy, trust,
@@ -18,8 +16,6 @@ import { EXPIRY_WARNING_DAYS } from "./report.js";
  * that reaches no anchor) is a warning: the service would start with it.
  */
 export const CHECK_CONFIG_FORMAT = "qwac-check-config/1";
-
-const DAY_MS = 86_400_000;
 
 export interface CaSummary {
   readonly subject: string;
@@ -69,8 +65,8 @@ export async function runCheckConfig(command: CheckConfigCommand, now: () => Dat
 
 async function summarise(snapshot: LoadedSnapshot, at: Date): Promise<ConfigSummary> {
   const { config, trust } = snapshot;
-  // Already validated by loadSnapshot; read again only to count what the compiled policy hides.
-  const entries = readPolicyFile(readFileSync(config.policy, "utf8"), config.policy);
+  // The policy the snapshot compiled, not a second reading of the file: what is counted is what is enforced.
+  const entries = snapshot.gate.policy.entries;
   const rules = entries.filter((entry) => entry.roles !== undefined);
   const revocation = config.revocation;
   return {
@@ -111,7 +107,7 @@ function caSummary(cert: X509Certificate, at: Date): CaSummary {
   return {
     subject: cert.subject,
     notAfter: cert.notAfter.toISOString(),
-    daysLeft: Math.floor((cert.notAfter.getTime() - at.getTime()) / DAY_MS),
+    daysLeft: expiryDaysLeft(cert.notAfter.getTime() - at.getTime()),
     sha256: createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex"),
   };
 }
@@ -128,7 +124,7 @@ function expiryWarnings(trust: TrustStore, at: Date): string[] {
       warnings.push(`${role} "${cert.subject}" is not valid before ${cert.notBefore.toISOString()}`);
     } else if (daysLeft < 0) {
       warnings.push(`${role} "${cert.subject}" expired on ${notAfter}: no certificate it issued can pass`);
-    } else if (daysLeft < EXPIRY_WARNING_DAYS) {
+    } else if (expiryThresholdDays(cert.notAfter.getTime() - at.getTime()) !== undefined) {
       warnings.push(`${role} "${cert.subject}" expires on ${notAfter} (${daysLeft} days left)`);
     }
   }

@@ -10,9 +10,6 @@ import type { InputFormat } from "./certificate_input.js";
  */
 export const INSPECT_FORMAT = "qwac-inspect/1";
 
-/** Below this many days left a valid certificate is a warning (the service's first expiry threshold). */
-export const EXPIRY_WARNING_DAYS = 30;
-
 export interface InspectReport {
   readonly format: typeof INSPECT_FORMAT;
   /** The time validity and chain were judged at (--at, or now). */

@@ -31,6 +31,8 @@ export type RouteRequirement =
 export interface Policy {
   /** `path` is already the safe, query-free path from `safePath`. No matching rule -> undefined (deny). */
   match(method: string, path: string): RouteRequirement | undefined;
+  /** The routes it was compiled from, in file order: for tools that describe the policy (qwac check-config). */
+  readonly entries: readonly PolicyEntry[];
 }
 
 /** Parses and compiles a policy document; throws ConfigError naming file, key and problem. */
@@ -46,6 +48,7 @@ function compile(entries: readonly PolicyEntry[]): Policy {
   const trie = new RouteTrie<RouteRequirement>();
   for (const entry of entries) trie.add(entry.segments, entry.methods, requirementOf(entry));
   return Object.freeze({
+    entries: Object.freeze([...entries]),
     match(method: string, path: string): RouteRequirement | undefined {
       if (!isStructurallySafe(path)) return undefined;
       // The one allocation per request: '/v1/a' splits into ['', 'v1', 'a'], so matching starts at 1.

@@ -342,7 +342,9 @@ describe("qwac inspect --config asks the configured revocation sources", () => {
       reason: "CERT_REVOKED",
       revocationStatus: "revoked",
       source: "crl",
-      summary: expect.stringContaining("reason keyCompromise"),
+      // The service's own denial (revocationDenial): its words and its detail.
+      summary: "The client certificate has been revoked",
+      detail: expect.stringMatching(/^revoked at \S+, reason keyCompromise \(crl\)$/),
     });
     expect(report.checks.decision).toMatchObject({
       reason: "CERT_REVOKED",
