@@ -4,7 +4,7 @@ import { expiryDaysLeft, expiryThresholdDays } from "../ops/expiry_watch.js";
 import type { Qwac } from "../qwac/qwac.js";
 import { type RevocationStatus, revocationDenial } from "../revocation/revocation.js";
 import type { ChainResult } from "../trust/chain.js";
-import { type CertificateFacts, readableName } from "./certificate_facts.js";
+import { readableName } from "./certificate_facts.js";
 import type { ChainCheck, CheckLine, RevocationCheck, ValiditySection } from "./report.js";
 import type { RevocationFinding, ServiceFacts } from "./service_checks.js";
 
@@ -41,7 +41,13 @@ export function qwacCheck(qwac: Result<Qwac>, acceptEseal: boolean): CheckLine {
   };
 }
 
-export function validityOf(cert: CertificateFacts, at: Date): ValiditySection {
+/** The leaf's validity period: an X509Certificate is one. */
+export interface CertificatePeriod {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+export function validityOf(cert: CertificatePeriod, at: Date): ValiditySection {
   const t = at.getTime();
   const state =
     t < cert.notBefore.getTime() ? "not-yet-valid" : t > cert.notAfter.getTime() ? "expired" : "valid";
@@ -54,7 +60,7 @@ export function validityOf(cert: CertificateFacts, at: Date): ValiditySection {
 }
 
 /** Judged without --config too: an expired QWAC is bad whatever the trust configuration. */
-export function validityCheck(cert: CertificateFacts, at: Date): CheckLine {
+export function validityCheck(cert: CertificatePeriod, at: Date): CheckLine {
   const validity = validityOf(cert, at);
   if (validity.state === "not-yet-valid") {
     const days = Math.ceil((cert.notBefore.getTime() - at.getTime()) / DAY_MS);
