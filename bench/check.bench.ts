@@ -4,9 +4,9 @@
  * load generator: h2load when installed (Debian nghttp2-client), otherwise a grpc-js client. With h2load and
  * two or more CPUs, each server is pinned to the last CPU and h2load to the first, so a run measures one
  * core's worth of server and the two servers are measured alike. The two servers take turns (1 s each, 8
- * rounds per level, the first turn alternating; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts by ±30 %
- * within a minute, turns put that drift into both, and the table shows the median round's ratio with the
- * range. Sections:
+ * rounds per level, the first turn alternating; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts within a
+ * minute by more than the difference measured (bench/results.md, "Design measurements"), turns put that
+ * drift into both, and the table shows the median round's ratio with the range. Sections:
  *   1. warm path (certificate cached, revocation off), closed loop at several concurrency levels, and the
  *      added latency at the level nearest half of the service's saturation;
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
@@ -18,13 +18,12 @@
 import "reflect-metadata";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
-import { LOADER_OPTIONS } from "../src/envoy/protos.js";
+import { type CheckRequestObject, checkRequest } from "../test/support/check_request.js";
+import { checkClient, decodeCheckResponse, encodeCheckRequest } from "../test/support/ext_authz_client.js";
+import { freePort } from "../test/support/ports.js";
 import { coreWarmPath } from "./core.bench.js";
 import { crlParseSection } from "./crl.bench.js";
 import { floodSection } from "./flood.bench.js";
@@ -51,7 +50,7 @@ interface Setup {
   readonly serverCpu: number | undefined;
 }
 
-function setup(message: Buffer, requests: readonly unknown[]): Setup {
+function setup(message: Buffer, requests: readonly CheckRequestObject[]): Setup {
   const cpuCount = cpus().length;
   const h2load = h2loadAvailable();
   const pin = h2load && cpuCount >= 2 && spawnSync("taskset", ["-V"]).status === 0;
@@ -82,8 +81,8 @@ async function main(): Promise<void> {
   try {
     await ensureDemoPki(join(dir, "pki"));
     const pems = ["tpp-ai", "tpp-all"].map((tpp) => readFileSync(join(dir, "pki", `${tpp}.pem`), "utf8"));
-    const requests = pems.map((pem) => checkRequest(pem));
-    const bench = setup(encodeRequest(requests[0]), requests);
+    const requests = pems.map((pem) => benchRequest(pem));
+    const bench = setup(encodeCheckRequest(requests[0]!), requests);
     out(
       `# Benchmark results\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}.`,
     );
@@ -117,8 +116,8 @@ async function main(): Promise<void> {
     out(`\n${halfSaturation(rows)}`);
     // A client that sends identity headers of its own gets them stripped: that answer names them, so it
     // is encoded per request instead of coming from the per-TPP cache. Shown, not hidden in the rows above.
-    const spoofingRequest = checkRequest(pems[0]!, { spoofed: true });
-    const spoofing = setup(encodeRequest(spoofingRequest), [spoofingRequest]);
+    const spoofingRequest = benchRequest(pems[0]!, { spoofed: true });
+    const spoofing = setup(encodeCheckRequest(spoofingRequest), [spoofingRequest]);
     const spoofed = await turns(spoofing, service, bare, 16);
     out(
       `\nThe rows above are a well-behaved TPP's requests. With a spoofed \`x-tpp-roles\` header in every request (stripped, so the answer is encoded per request), concurrency 16: ${ratioCell(spoofed.ratios)} of the bare server.`,
@@ -138,7 +137,7 @@ async function main(): Promise<void> {
         bench,
         children,
       );
-      const revRequests = lab.qwacs.map((pem) => checkRequest(pem));
+      const revRequests = lab.qwacs.map((pem) => benchRequest(pem));
       await runSequential(`127.0.0.1:${revService}`, revRequests.slice(0, COLD_WARMUP));
       const measured = revRequests.slice(COLD_WARMUP);
       const cold = await runSequential(`127.0.0.1:${revService}`, measured);
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
       );
       out("Warm, revocation on (OCSP answer cached until its nextUpdate):\n");
       out(TABLE_HEAD);
-      const warm = setup(encodeRequest(revRequests[0]), revRequests);
+      const warm = setup(encodeCheckRequest(revRequests[0]!), revRequests);
       for (const concurrency of [4, 16])
         out(row(`${concurrency}`, await turns(warm, revService, bare, concurrency)));
       out(`\nOCSP requests after the warm runs: ${lab.ocspHits()} (one per certificate).`);
@@ -276,54 +275,31 @@ function writeConfig(
   return { file, port };
 }
 
-function checkRequest(pem: string, options: { spoofed?: boolean } = {}): unknown {
-  const path = "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked";
-  return {
-    attributes: {
-      source: {
-        address: { socket_address: { address: "127.0.0.1", port_value: 40000 } },
-        certificate: encodeURIComponent(pem),
-      },
-      request: {
-        http: {
-          id: "bench",
-          method: "GET",
-          path,
-          host: "api.bank.example",
-          headers: {
-            ":method": "GET",
-            ":path": path,
-            ":authority": "api.bank.example",
-            "x-request-id": "8f0d5b0a-1c1e-4a8e-9a51-3f1f2f4f5d6e",
-            "user-agent": "bench",
-            ...(options.spoofed ? { "x-tpp-roles": "PSP_AS,PSP_PI,PSP_AI,PSP_IC" } : {}),
-          },
-        },
-      },
+/** An AIS read as a TPP sends it; `spoofed` adds an identity header of the client's own (stripped). */
+function benchRequest(pem: string, options: { spoofed?: boolean } = {}): CheckRequestObject {
+  return checkRequest({
+    path: "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked",
+    certPem: pem,
+    requestId: "8f0d5b0a-1c1e-4a8e-9a51-3f1f2f4f5d6e",
+    headers: {
+      "user-agent": "bench",
+      ...(options.spoofed ? { "x-tpp-roles": "PSP_AS,PSP_PI,PSP_AI,PSP_IC" } : {}),
     },
-  };
+  });
 }
 
 /** One Check at a time, each certificate once: the first-sight latency a new TPP sees. */
-async function runSequential(address: string, requests: readonly unknown[]) {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+async function runSequential(address: string, requests: readonly CheckRequestObject[]) {
+  const client = checkClient(address);
   const latencies: number[] = [];
   let errors = 0;
   let allowed = 0;
   for (const request of requests) {
     const started = process.hrtime.bigint();
-    const ok = await new Promise<boolean>((resolve) =>
-      client.makeUnaryRequest(
-        "/envoy.service.auth.v3.Authorization/Check",
-        (value: Buffer) => value,
-        (value: Buffer) => value,
-        encodeRequest(request),
-        (error, response) => {
-          if (error !== null || response === undefined) errors++;
-          resolve(response !== undefined && isAllow(response));
-        },
-      ),
-    );
+    const ok = await client.checkBytes(encodeCheckRequest(request)).then(isAllow, () => {
+      errors++;
+      return false;
+    });
     latencies.push(Number(process.hrtime.bigint() - started) / 1000);
     if (ok) allowed++;
   }
@@ -333,36 +309,8 @@ async function runSequential(address: string, requests: readonly unknown[]) {
   return { p50us: at(0.5), p99us: at(0.99), maxUs: at(1), errors, allowed };
 }
 
-const TYPES = grpc.loadPackageDefinition(
-  protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS),
-) as unknown as {
-  envoy: {
-    service: {
-      auth: {
-        v3: {
-          Authorization: grpc.ServiceClientConstructor;
-        };
-      };
-    };
-  };
-};
-const CHECK = TYPES.envoy.service.auth.v3.Authorization.service.Check!;
-
-function encodeRequest(request: unknown): Buffer {
-  return CHECK.requestSerialize(request);
-}
-
 function isAllow(response: Buffer): boolean {
-  const decoded = CHECK.responseDeserialize(response) as { status?: { code?: number } };
-  return (decoded.status?.code ?? 0) === 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return (decodeCheckResponse(response).status?.code ?? 0) === 0;
 }
 
 /** Starts a server process with its output (the decision log) going to /dev/null, as to a log shipper. */
@@ -376,12 +324,8 @@ async function startChild(
   const command = bench.serverCpu === undefined ? node : ["taskset", "-c", String(bench.serverCpu), ...node];
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "ignore", "inherit"], cwd: ROOT });
   children.push(child);
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  await new Promise<void>((resolve, reject) =>
-    client.waitForReady(Date.now() + 20_000, (error) =>
-      error === undefined || error === null ? resolve() : reject(error),
-    ),
-  );
+  const client = checkClient(port);
+  await client.waitForReady(20_000);
   client.close();
   return port;
 }

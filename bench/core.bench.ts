@@ -11,7 +11,6 @@ import { createDemoPki } from "../src/demo/demo_pki.js";
 import { toCheckInput } from "../src/envoy/check_request.js";
 import { EncodedResponses } from "../src/envoy/encoded_responses.js";
 import { loadProtos, servedAuthorization } from "../src/envoy/protos.js";
-import type { WireCheckRequest } from "../src/envoy/wire.js";
 import { andThen, type Settled } from "../src/foundation/settled.js";
 import { decisionRecorder } from "../src/ops/decision_recorder.js";
 import { createLogger } from "../src/ops/log.js";
@@ -22,6 +21,7 @@ import { parsePolicy } from "../src/policy/policy.js";
 import { revocationDisabled } from "../src/revocation/revocation.js";
 import { peerOnlyForwarding } from "../src/source/provenance/forwarding.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
+import { checkRequest } from "../test/support/check_request.js";
 
 export async function coreWarmPath(
   iterations: number,
@@ -43,25 +43,12 @@ export async function coreWarmPath(
   });
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const logger = createLogger("info", sink);
-  const path = "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked";
-  const request: WireCheckRequest = {
-    attributes: {
-      source: { certificate: encodeURIComponent(pki.tpps["tpp-ai"].pem) },
-      request: {
-        http: {
-          id: "bench",
-          method: "GET",
-          path,
-          headers: {
-            ":method": "GET",
-            ":path": path,
-            "x-request-id": "r",
-            "user-agent": "bench",
-          },
-        },
-      },
-    },
-  };
+  const request = checkRequest({
+    path: "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked",
+    certPem: pki.tpps["tpp-ai"].pem,
+    requestId: "r",
+    headers: { "user-agent": "bench" },
+  });
   const responses = { headerPrefix: "x-tpp-", reasonHeader: "x-authz-reason" };
   const metrics = new GatekeeperMetrics({ processMetrics: false });
   const gatekeeper = new Gatekeeper(

@@ -1,10 +1,11 @@
 /**
  * Memory under a flood of hostile certificates (issue 13, item 3), measured on the real process: the
  * service started as `npm start` starts it, at its default cache budget (`cache.maxBytes`), takes FLOOD
- * distinct self-signed certificates with ~4.5 KB names (each ~13.6 KB percent-encoded, all refused), and is
- * then asked for a good TPP. Reports resident memory (Linux /proc) as the flood goes, the peak, the V8 heap
- * from the service's own metrics, and whether the good TPP is still admitted. Section 5 of `npm run bench`;
- * on its own `npm run bench:flood [-- count]` rewrites only its section of bench/results.md.
+ * distinct self-signed certificates with ~4.5 KB names (all refused; the results give their encoded
+ * size), and is then asked for a good TPP. Reports resident memory (Linux /proc) as the flood goes, the
+ * peak, the V8 heap from the service's own metrics, and whether the good TPP is still admitted. Section 5
+ * of `npm run bench`; on its own `npm run bench:flood [-- count]` rewrites only its section of
+ * bench/results.md.
  */
 import "reflect-metadata";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,8 +14,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { PROJECT_ROOT } from "../src/foundation/project_root.js";
-import { checkRequest } from "../test/support/gatekeeper.js";
-import { checkClient } from "../test/support/grpc_client.js";
+import { checkRequest } from "../test/support/check_request.js";
+import { checkClient } from "../test/support/ext_authz_client.js";
 import { hostileCertificates } from "../test/support/hostile_certificates.js";
 import { type ServiceProcess, startServiceProcess } from "../test/support/service_process.js";
 import { writeResults } from "./results_file.js";

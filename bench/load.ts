@@ -1,46 +1,30 @@
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { LOADER_OPTIONS } from "../src/envoy/protos.js";
+import type { CheckRequestObject } from "../test/support/check_request.js";
+import { checkClient } from "../test/support/ext_authz_client.js";
 import type { Sample } from "./h2load.js";
-
-type Check = (request: unknown, cb: (error: grpc.ServiceError | null) => void) => void;
 
 /** Closed-loop load: `concurrency` outstanding Checks at all times, spread over a few HTTP/2 channels. */
 export async function runLoad(
   address: string,
-  requests: readonly unknown[],
+  requests: readonly CheckRequestObject[],
   concurrency: number,
   durationMs: number,
 ): Promise<Sample> {
-  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
-  };
   const channels = Math.min(4, concurrency);
-  const clients = Array.from(
-    { length: channels },
-    (_, i) =>
-      new pkg.envoy.service.auth.v3.Authorization(address, grpc.credentials.createInsecure(), {
-        "grpc.channel_id": i,
-      } as grpc.ChannelOptions),
-  );
-  const checks = clients.map((client) => (client as unknown as { Check: Check }).Check.bind(client));
+  // A distinct channel id per client: grpc-js would otherwise share one subchannel (one connection).
+  const clients = Array.from({ length: channels }, (_, i) => checkClient(address, { "grpc.channel_id": i }));
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
   const deadline = performance.now() + durationMs;
   const worker = async (index: number): Promise<void> => {
-    const check = checks[index % checks.length]!;
+    const client = clients[index % clients.length]!;
     while (performance.now() < deadline) {
-      const request = requests[sent++ % requests.length];
+      const request = requests[sent++ % requests.length]!;
       const started = process.hrtime.bigint();
-      await new Promise<void>((resolve) =>
-        check(request, (error) => {
-          if (error !== null) errors++;
-          latencies.push(Number(process.hrtime.bigint() - started) / 1000);
-          resolve();
-        }),
-      );
+      await client.check(request).catch(() => {
+        errors++;
+      });
+      latencies.push(Number(process.hrtime.bigint() - started) / 1000);
     }
   };
   const started = performance.now();

@@ -7,18 +7,14 @@
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import type { ServiceError } from "@grpc/grpc-js";
 import { loadConfig } from "../src/config/config.js";
 import { DEMO_PKI_DIR, DEMO_TPPS, DEMO_UNLISTED_TPP } from "../src/demo/demo_pki.js";
-import { LOADER_OPTIONS } from "../src/envoy/protos.js";
 import type { WireCheckResponse } from "../src/envoy/wire.js";
-
-type CheckFn = (
-  request: unknown,
-  options: grpc.CallOptions,
-  cb: (e: grpc.ServiceError | null, r: WireCheckResponse) => void,
-) => void;
+// The tests' client and request builder: the demo asks the service exactly as the tests do (scripts/ is
+// not shipped; it runs from the repository with its dev dependencies).
+import { checkRequest } from "../test/support/check_request.js";
+import { checkClient } from "../test/support/ext_authz_client.js";
 
 const TOUR: [tpp: string, method: string, path: string][] = [
   ["tpp-ai", "GET", "/v1/accounts?withBalance=true"],
@@ -53,37 +49,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig(join(import.meta.dirname, "../config/demo.yaml"));
-  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
-  };
-  const client = new pkg.envoy.service.auth.v3.Authorization(
-    `${config.listen.host}:${config.listen.port}`,
-    grpc.credentials.createInsecure(),
-  );
-  const check = (client as unknown as { Check: CheckFn }).Check.bind(client);
+  const client = checkClient(`${config.listen.host}:${config.listen.port}`);
   for (const [tpp, method, path] of runs) {
-    const certificate =
-      tpp === "none" ? undefined : encodeURIComponent(readFileSync(join(DEMO_PKI_DIR, `${tpp}.pem`), "utf8"));
-    const request = {
-      attributes: {
-        source: { address: { socket_address: { address: "127.0.0.1", port_value: 40000 } }, certificate },
-        request: {
-          http: {
-            id: `demo-${tpp}`,
-            method,
-            path,
-            host: "api.bank.example",
-            headers: { ":method": method, ":path": path },
-          },
-        },
-      },
-    };
-    const response = await new Promise<WireCheckResponse>((resolve, reject) =>
-      check(request, { deadline: Date.now() + 3000 }, (error, value) =>
-        error === null ? resolve(value) : reject(error),
-      ),
-    ).catch((error: grpc.ServiceError) => {
+    const certPem = tpp === "none" ? undefined : readFileSync(join(DEMO_PKI_DIR, `${tpp}.pem`), "utf8");
+    const request = checkRequest({ method, path, requestId: `demo-${tpp}`, certPem });
+    const response = await client.check(request, { timeoutMs: 3000 }).catch((error: ServiceError) => {
       process.stderr.write(
         `cannot reach the gatekeeper at ${config.listen.host}:${config.listen.port} (${error.details}); start it with: npm start\n`,
       );

@@ -4,6 +4,7 @@ import { createDemoPki, type DemoPki } from "../src/demo/demo_pki.js";
 import { MAX_CACHED_DETAIL_CHARS, VerifiedCertificates } from "../src/pipeline/verified_certificates.js";
 import { presented } from "../src/source/decoding/presented_certificate.js";
 import { trustStoreFromCertificates } from "../src/trust/trust_store.js";
+import { expectError, expectOk } from "./support/expect_ok.js";
 import { hostileCertificates } from "./support/hostile_certificates.js";
 
 let pki: DemoPki;
@@ -42,8 +43,9 @@ describe("the parse + chain cache", () => {
     const cache = cacheOf();
     const first = await cache.verify(presented(der("tpp-ai"), "peer"), new Date());
     const second = await cache.verify(presented(der("tpp-ai"), "peer"), new Date());
-    expect(first.ok && second.ok).toBe(true);
-    if (first.ok && second.ok) expect(second.value).toBe(first.value);
+    expectOk(first);
+    expectOk(second);
+    expect(second.value).toBe(first.value);
   });
 
   it("answers a cached verdict synchronously, and only a first sight with a promise", async () => {
@@ -87,8 +89,8 @@ describe("the parse + chain cache", () => {
     expect((await cache.verify(cert, clock.now)).ok).toBe(true);
     clock.now = new Date(notAfter.getTime() + 1000);
     const later = await cache.verify(cert, clock.now);
-    expect(later.ok).toBe(false);
-    if (!later.ok) expect(later.error.reason).toBe("CERT_EXPIRED");
+    expectError(later);
+    expect(later.error.reason).toBe("CERT_EXPIRED");
   });
 
   it("remembers a denial only for its TTL, so a not-yet-valid certificate is admitted once valid", async () => {

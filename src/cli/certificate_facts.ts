@@ -8,38 +8,7 @@ import {
   type X509Certificate,
 } from "@peculiar/x509";
 import { readableName } from "../foundation/readable_name.js";
-
-/**
- * The X.509 facts `qwac inspect` prints, read defensively: a real certificate with one malformed
- * extension still gets a report, with a note saying which part could not be read.
- */
-export interface CertificateFacts {
-  readonly subject: string;
-  readonly issuer: string;
-  /** Lower-case hex, as the service logs it. */
-  readonly serialNumber: string;
-  /** Lower-case hex SHA-256 of the DER: the x-tpp-cert-sha256 header value. */
-  readonly sha256: string;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
-  readonly publicKey: PublicKeyFacts | undefined;
-  readonly subjectAltNames: readonly string[];
-  readonly policies: readonly { readonly oid: string; readonly name: string | undefined }[];
-  readonly ocspUrls: readonly string[];
-  readonly caIssuersUrls: readonly string[];
-  /** Every URI of every distribution point, as written (the checker itself uses only complete http ones). */
-  readonly crlUrls: readonly string[];
-  /** Parts that could not be decoded. */
-  readonly notes: readonly string[];
-}
-
-export interface PublicKeyFacts {
-  /** e.g. "RSA", "EC", "Ed25519" */
-  readonly algorithm: string;
-  /** Bits: RSA modulus length, or the curve size. */
-  readonly bits: number | undefined;
-  readonly curve: string | undefined;
-}
+import type { CertificateSection, PublicKeySection } from "./report.js";
 
 /** EN 319 411-2 QWAC policies and the CA/Browser Forum ones that usually sit beside them. */
 const POLICY_NAMES: ReadonlyMap<string, string> = new Map([
@@ -63,7 +32,12 @@ const CURVE_NAMES: Readonly<Record<string, string>> = {
   secp521r1: "P-521",
 };
 
-export function certificateFacts(cert: X509Certificate): CertificateFacts {
+/**
+ * The X.509 facts `qwac inspect` prints, read defensively straight into the report's section: a real
+ * certificate with one malformed extension still gets a report, with a note saying which part could not
+ * be read.
+ */
+export function certificateSection(cert: X509Certificate): CertificateSection {
   const notes: string[] = [];
   const read = <T>(what: string, fallback: T, reader: () => T): T => {
     try {
@@ -79,9 +53,7 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
     issuer: readableName(cert.issuerName),
     serialNumber: cert.serialNumber.toLowerCase(),
     sha256: createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex"),
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    publicKey: read("subjectPublicKeyInfo", undefined, () => publicKeyFacts(cert)),
+    publicKey: read("subjectPublicKeyInfo", null, () => publicKeySection(cert)),
     subjectAltNames: read("subjectAltName", [], () => subjectAltNames(cert)),
     policies: read("certificatePolicies", [], () => policies(cert)),
     ocspUrls: names(aia?.ocsp ?? []),
@@ -91,21 +63,25 @@ export function certificateFacts(cert: X509Certificate): CertificateFacts {
   };
 }
 
-function publicKeyFacts(cert: X509Certificate): PublicKeyFacts {
+function publicKeySection(cert: X509Certificate): PublicKeySection {
   const key = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: "der", type: "spki" });
   const type = key.asymmetricKeyType ?? "unknown";
   const details = key.asymmetricKeyDetails ?? {};
   if (type === "ec") {
     const curve = details.namedCurve ?? "unknown curve";
-    return { algorithm: "EC", bits: CURVE_BITS[curve], curve: CURVE_NAMES[curve] ?? curve };
+    return { algorithm: "EC", bits: CURVE_BITS[curve] ?? null, curve: CURVE_NAMES[curve] ?? curve };
   }
   if (type === "rsa" || type === "rsa-pss") {
-    return { algorithm: type === "rsa" ? "RSA" : "RSA-PSS", bits: details.modulusLength, curve: undefined };
+    return {
+      algorithm: type === "rsa" ? "RSA" : "RSA-PSS",
+      bits: details.modulusLength ?? null,
+      curve: null,
+    };
   }
   return {
     algorithm: type === "ed25519" ? "Ed25519" : type === "ed448" ? "Ed448" : type,
-    bits: undefined,
-    curve: undefined,
+    bits: null,
+    curve: null,
   };
 }
 
@@ -114,9 +90,9 @@ function subjectAltNames(cert: X509Certificate): string[] {
   return san === null ? [] : san.names.items.map((name) => `${name.type}:${name.value}`);
 }
 
-function policies(cert: X509Certificate): { oid: string; name: string | undefined }[] {
+function policies(cert: X509Certificate): CertificateSection["policies"] {
   const extension = cert.getExtension(CertificatePolicyExtension);
-  return (extension?.policies ?? []).map((oid) => ({ oid, name: POLICY_NAMES.get(oid) }));
+  return (extension?.policies ?? []).map((oid) => ({ oid, name: POLICY_NAMES.get(oid) ?? null }));
 }
 
 function names(list: readonly GeneralName[]): string[] {

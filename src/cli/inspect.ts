@@ -1,14 +1,14 @@
 import { type Denial, REASONS } from "../foundation/reasons.js";
 import { fail } from "../foundation/result.js";
-import { readQwac } from "../qwac/qwac.js";
+import { describeQcStatements, readQwac } from "../qwac/qwac.js";
 import { ADVICE } from "./advice.js";
 import type { InspectCommand } from "./args.js";
-import { certificateFacts } from "./certificate_facts.js";
+import { certificateSection } from "./certificate_facts.js";
 import { type CertificateInput, type InputSources, readCertificateInput } from "./certificate_input.js";
 import { leafStructureDenial } from "./certificate_structure.js";
 import { type CommandOutput, EXIT_BAD, EXIT_GOOD, usageError } from "./command_output.js";
 import { buildInspectReport, type InspectFacts } from "./inspect_report.js";
-import { psd2Facts, type QcFacts, qcFacts } from "./qc_facts.js";
+import { psd2Section, qcSection, rawQcStatements } from "./qc_facts.js";
 import { renderJson } from "./render_json.js";
 import { renderInspectText } from "./render_text.js";
 import { INSPECT_FORMAT } from "./report.js";
@@ -47,30 +47,19 @@ function facts(input: CertificateInput, at: Date, service: ServiceFacts | undefi
   const structure = leafStructureDenial(input.leaf);
   // A malformed extension throws on any extension access: the QC readers are not run, the reason stands.
   const malformed = structure?.reason === "CERT_MALFORMED" ? structure : undefined;
-  const qc = malformed === undefined ? qcFacts(input.leaf) : unreadQcFacts(malformed);
+  const statements = malformed === undefined ? describeQcStatements(input.leaf) : fail(malformed);
   return {
     at,
     inputFormat: input.format,
     offeredCertificates: input.offered.length,
-    certificate: certificateFacts(input.leaf),
+    certificate: certificateSection(input.leaf),
+    period: input.leaf,
     structure,
-    qc,
-    psd2: psd2Facts(input.leaf, qc.statements),
+    qc: qcSection(statements, malformed === undefined ? rawQcStatements(input.leaf) : []),
+    psd2: psd2Section(input.leaf, statements),
     qwac: malformed === undefined ? readQwac(input.leaf, { acceptEseal }) : fail(malformed),
     acceptEseal,
     service,
-  };
-}
-
-function unreadQcFacts(denial: Denial): QcFacts {
-  return {
-    statements: fail(denial),
-    pds: [],
-    retentionYears: undefined,
-    limitValue: undefined,
-    legislation: [],
-    other: [],
-    notes: [],
   };
 }
 

@@ -1,13 +1,10 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { id_pe_qcStatements, QCStatements } from "@peculiar/asn1-x509-qualified";
+import { id_pe_qcStatements, type QCStatement, QCStatements } from "@peculiar/asn1-x509-qualified";
 import {
   id_etsi_qcs_qcCClegislation,
-  id_etsi_qcs_qcCompliance,
   id_etsi_qcs_qcLimitValue,
   id_etsi_qcs_qcPDS,
   id_etsi_qcs_qcRetentionPeriod,
-  id_etsi_qcs_qcSSCD,
-  id_etsi_qcs_qcType,
   QcCClegislation,
   QcEuLimitValue,
   QcEuPDS,
@@ -19,43 +16,16 @@ import {
   ID_AT_ORGANIZATION_IDENTIFIER,
   readOrganizationIdentifier,
 } from "../qwac/organization_identifier.js";
-import { type Psd2Role, roleForOid } from "../qwac/psd2_roles.js";
-import { ID_ETSI_PSD2_QC_STATEMENT } from "../qwac/psd2_statement_asn1.js";
-import { describeQcStatements, type QcStatementsInfo } from "../qwac/qwac.js";
+import { inStableOrder, roleForOid } from "../qwac/psd2_roles.js";
+import { INTERPRETED_QC_STATEMENT_OIDS, type QcStatementsInfo } from "../qwac/qc_statements.js";
+import type { Psd2Section, QcSection } from "./report.js";
 
 /**
- * What the qcStatements extension and the subject say about the holder, for display. The verdict on
- * them is readQwac's (the service's own reader); this only adds the statements it does not interpret
- * (PDS, retention, limit value, legislation) so the report shows everything the QTSP wrote.
+ * What the qcStatements extension and the subject say about the holder, read into the report's sections.
+ * The verdict on them is the service's (describeQcStatements, readQwac); this only adds the statements
+ * the service does not interpret (PDS, retention, limit value, legislation), so the report shows
+ * everything the QTSP wrote.
  */
-export interface QcFacts {
-  readonly statements: Result<QcStatementsInfo>;
-  readonly pds: readonly { readonly url: string; readonly language: string }[];
-  readonly retentionYears: number | undefined;
-  /** e.g. "EUR 100000" */
-  readonly limitValue: string | undefined;
-  readonly legislation: readonly string[];
-  /** Statements neither the service nor this report interprets. */
-  readonly other: readonly { readonly oid: string; readonly name: string | undefined }[];
-  readonly notes: readonly string[];
-}
-
-export interface Psd2Facts {
-  readonly organizationName: string | undefined;
-  /** The subject's organizationIdentifier as written, whether or not it is in PSD2 form. */
-  readonly organizationIdentifier: string | undefined;
-  readonly organizationIdentifierProblem: string | undefined;
-  /** In certificate order; `role` is undefined for an OID this service does not know. */
-  readonly roles: readonly {
-    readonly oid: string;
-    readonly name: string;
-    readonly role: Psd2Role | undefined;
-  }[];
-  readonly ncaName: string | undefined;
-  readonly ncaId: string | undefined;
-  /** Why there is no usable PSD2 statement, when there is none. */
-  readonly statementProblem: string | undefined;
-}
 
 const STATEMENT_NAMES: ReadonlyMap<string, string> = new Map([
   ["1.3.6.1.5.5.7.11.1", "RFC 3739 semantics v1"],
@@ -66,38 +36,41 @@ const STATEMENT_NAMES: ReadonlyMap<string, string> = new Map([
   ["0.4.0.194121.1.4", "EN 319 412-1 eIDAS legal person semantics"],
 ]);
 
-/** Interpreted by describeQcStatements or below; every other statement is listed under `other`. */
-const SHOWN: ReadonlySet<string> = new Set([
-  id_etsi_qcs_qcCompliance,
-  id_etsi_qcs_qcSSCD,
-  id_etsi_qcs_qcType,
-  ID_ETSI_PSD2_QC_STATEMENT,
+/** Decoded for display below; with the service's own (INTERPRETED_QC_STATEMENT_OIDS), not listed as other. */
+const DISPLAYED_HERE: ReadonlySet<string> = new Set([
   id_etsi_qcs_qcPDS,
   id_etsi_qcs_qcRetentionPeriod,
   id_etsi_qcs_qcLimitValue,
   id_etsi_qcs_qcCClegislation,
 ]);
 
-export function qcFacts(cert: X509Certificate): QcFacts {
-  const statements = describeQcStatements(cert);
-  const notes: string[] = [];
-  const raw = rawStatements(cert);
+/**
+ * `statements` is the service's reading of the extension; `raw` its statements as written, for the ones
+ * shown only here (empty when the certificate's extensions cannot be read at all).
+ */
+export function qcSection(statements: Result<QcStatementsInfo>, raw: readonly QCStatement[]): QcSection {
+  const problems = statements.ok ? [] : [statements.error.detail ?? "undecodable"];
   const info = (oid: string): ArrayBuffer | undefined => {
     const value: unknown = raw.find((statement) => statement.statementId === oid)?.statementInfo;
     return value instanceof ArrayBuffer && value.byteLength > 0 ? value : undefined;
   };
-  const decode = <T>(oid: string, what: string, reader: (value: ArrayBuffer) => T): T | undefined => {
+  const decode = <T>(oid: string, what: string, reader: (value: ArrayBuffer) => T): T | null => {
     const value = info(oid);
-    if (value === undefined) return undefined;
+    if (value === undefined) return null;
     try {
       return reader(value);
     } catch {
-      notes.push(`${what} statement could not be decoded`);
-      return undefined;
+      problems.push(`${what} statement could not be decoded`);
+      return null;
     }
   };
+  const described = statements.ok ? statements.value : undefined;
   return {
-    statements,
+    decoded: described !== undefined,
+    compliance: described?.compliance ?? false,
+    sscd: described?.sscd ?? false,
+    types: described?.types ?? [],
+    unknownTypeOids: described?.unknownTypeOids ?? [],
     pds:
       decode(id_etsi_qcs_qcPDS, "QcPDS", (value) =>
         AsnConvert.parse(value, QcEuPDS).map((location) => ({
@@ -105,7 +78,7 @@ export function qcFacts(cert: X509Certificate): QcFacts {
           language: location.language,
         })),
       ) ?? [],
-    retentionYears: decode(id_etsi_qcs_qcRetentionPeriod, "QcRetentionPeriod", (value) =>
+    retentionPeriodYears: decode(id_etsi_qcs_qcRetentionPeriod, "QcRetentionPeriod", (value) =>
       Number(AsnConvert.parse(value, QcEuRetentionPeriod).value),
     ),
     limitValue: decode(id_etsi_qcs_qcLimitValue, "QcLimitValue", limitValueText),
@@ -115,9 +88,9 @@ export function qcFacts(cert: X509Certificate): QcFacts {
       ]) ?? [],
     other: raw
       .map((statement) => statement.statementId)
-      .filter((oid) => !SHOWN.has(oid))
-      .map((oid) => ({ oid, name: STATEMENT_NAMES.get(oid) })),
-    notes,
+      .filter((oid) => !INTERPRETED_QC_STATEMENT_OIDS.has(oid) && !DISPLAYED_HERE.has(oid))
+      .map((oid) => ({ oid, name: STATEMENT_NAMES.get(oid) ?? null })),
+    problems,
   };
 }
 
@@ -129,29 +102,36 @@ function limitValueText(value: ArrayBuffer): string {
 }
 
 /** describeQcStatements already said whether the extension decodes; here a failure just means "nothing more". */
-function rawStatements(cert: X509Certificate): QCStatements {
+export function rawQcStatements(cert: X509Certificate): readonly QCStatement[] {
   const extension = cert.extensions.find((candidate) => candidate.type === id_pe_qcStatements);
-  if (extension === undefined) return new QCStatements();
+  if (extension === undefined) return [];
   try {
     return AsnConvert.parse(extension.value, QCStatements);
   } catch {
-    return new QCStatements();
+    return [];
   }
 }
 
-export function psd2Facts(cert: X509Certificate, statements: Result<QcStatementsInfo>): Psd2Facts {
+export function psd2Section(cert: X509Certificate, statements: Result<QcStatementsInfo>): Psd2Section {
   const orgIds = cert.subjectName.getField(ID_AT_ORGANIZATION_IDENTIFIER);
   const orgId = readOrganizationIdentifier(cert);
   const psd2 = statements.ok ? statements.value.psd2 : undefined;
   const [organizationName] = cert.subjectName.getField("O");
+  const entries = psd2?.ok
+    ? psd2.value.roles.map((entry) => ({ ...entry, role: roleForOid(entry.oid) ?? null }))
+    : [];
+  const unknown = entries.filter((entry) => entry.role === null).map((entry) => entry.oid);
   return {
-    organizationName,
-    organizationIdentifier: orgIds[0],
-    organizationIdentifierProblem: orgId.ok ? undefined : orgId.error.detail,
-    roles: psd2?.ok ? psd2.value.roles.map((entry) => ({ ...entry, role: roleForOid(entry.oid) })) : [],
-    ncaName: psd2?.ok ? psd2.value.ncaName : undefined,
-    ncaId: psd2?.ok ? psd2.value.ncaId : undefined,
-    statementProblem: statementProblem(statements, psd2),
+    organizationName: organizationName ?? null,
+    organizationIdentifier: orgIds[0] ?? null,
+    roles: inStableOrder(entries.flatMap((entry) => (entry.role === null ? [] : [entry.role]))),
+    unknownRoleOids: [...new Set(unknown)],
+    roleEntries: entries,
+    ncaName: psd2?.ok ? psd2.value.ncaName : null,
+    ncaId: psd2?.ok ? psd2.value.ncaId : null,
+    problems: [orgId.ok ? undefined : orgId.error.detail, statementProblem(statements, psd2)].filter(
+      (problem): problem is string => problem !== undefined,
+    ),
   };
 }
 

@@ -10,9 +10,6 @@ import type { InputFormat } from "./certificate_input.js";
  */
 export const INSPECT_FORMAT = "qwac-inspect/1";
 
-/** Below this many days left a valid certificate is a warning (the service's first expiry threshold). */
-export const EXPIRY_WARNING_DAYS = 30;
-
 export interface InspectReport {
   readonly format: typeof INSPECT_FORMAT;
   /** The time validity and chain were judged at (--at, or now). */
@@ -127,19 +124,26 @@ export interface Problem {
 export interface CertificateSection {
   readonly subject: string;
   readonly issuer: string;
+  /** Lower-case hex, as the service logs it. */
   readonly serialNumber: string;
+  /** Lower-case hex SHA-256 of the DER: the x-tpp-cert-sha256 header value. */
   readonly sha256: string;
+  /** null when the subjectPublicKeyInfo cannot be read (a note says so). */
   readonly publicKey: PublicKeySection | null;
   readonly subjectAltNames: readonly string[];
   readonly policies: readonly { readonly oid: string; readonly name: string | null }[];
   readonly ocspUrls: readonly string[];
   readonly caIssuersUrls: readonly string[];
+  /** Every URI of every distribution point, as written (the checker itself uses only complete http ones). */
   readonly crlUrls: readonly string[];
+  /** Parts that could not be decoded. */
   readonly notes: readonly string[];
 }
 
 export interface PublicKeySection {
+  /** e.g. "RSA", "EC", "Ed25519" */
   readonly algorithm: string;
+  /** Bits: RSA modulus length, or the curve size. */
   readonly bits: number | null;
   readonly curve: string | null;
 }
@@ -154,6 +158,7 @@ export interface ValiditySection {
 
 export interface Psd2Section {
   readonly organizationName: string | null;
+  /** The subject's organizationIdentifier as written, whether or not it is in PSD2 form. */
   readonly organizationIdentifier: string | null;
   /** Known roles in the service's stable order (as in the x-tpp-roles header); granted by OID. */
   readonly roles: readonly string[];
@@ -162,12 +167,14 @@ export interface Psd2Section {
   readonly roleEntries: readonly RoleEntry[];
   readonly ncaName: string | null;
   readonly ncaId: string | null;
+  /** Why the organizationIdentifier is not in PSD2 form, and why there is no usable PSD2 statement. */
   readonly problems: readonly string[];
 }
 
 export interface RoleEntry {
   readonly oid: string;
   readonly name: string;
+  /** null for an OID this service does not know (never granted). */
   readonly role: string | null;
 }
 
@@ -179,8 +186,11 @@ export interface QcSection {
   readonly unknownTypeOids: readonly string[];
   readonly pds: readonly { readonly url: string; readonly language: string }[];
   readonly retentionPeriodYears: number | null;
+  /** e.g. "EUR 100000" */
   readonly limitValue: string | null;
   readonly legislation: readonly string[];
+  /** Statements neither the service nor this report interprets. */
   readonly other: readonly { readonly oid: string; readonly name: string | null }[];
+  /** Why the statements (or one of those shown only here) could not be decoded. */
   readonly problems: readonly string[];
 }

@@ -1,21 +1,16 @@
 import { readableName } from "../foundation/readable_name.js";
 import { type Denial, type DenyReason, REASONS } from "../foundation/reasons.js";
 import type { Result } from "../foundation/result.js";
+import { expiryDaysLeft, expiryThresholdDays } from "../ops/expiry_watch.js";
 import type { Qwac } from "../qwac/qwac.js";
-import type { RevocationStatus } from "../revocation/revocation.js";
+import { type RevocationStatus, revocationDenial } from "../revocation/revocation.js";
 import type { ChainResult } from "../trust/chain.js";
-import type { CertificateFacts } from "./certificate_facts.js";
-import {
-  type ChainCheck,
-  type CheckLine,
-  EXPIRY_WARNING_DAYS,
-  type RevocationCheck,
-  type ValiditySection,
-} from "./report.js";
+import type { ChainCheck, CheckLine, RevocationCheck, ValiditySection } from "./report.js";
 import type { RevocationFinding, ServiceFacts } from "./service_checks.js";
 
 /** One line per check of the certificate itself: facts in, verdict and words out. Pure. */
 
+/** For "valid from ... (in N days)" only; the expiry rule and its day count are the service's. */
 const DAY_MS = 86_400_000;
 
 export function structureCheck(denial: Denial | undefined): CheckLine {
@@ -46,7 +41,13 @@ export function qwacCheck(qwac: Result<Qwac>, acceptEseal: boolean): CheckLine {
   };
 }
 
-export function validityOf(cert: CertificateFacts, at: Date): ValiditySection {
+/** The leaf's validity period: an X509Certificate is one. */
+export interface CertificatePeriod {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+export function validityOf(cert: CertificatePeriod, at: Date): ValiditySection {
   const t = at.getTime();
   const state =
     t < cert.notBefore.getTime() ? "not-yet-valid" : t > cert.notAfter.getTime() ? "expired" : "valid";
@@ -54,12 +55,12 @@ export function validityOf(cert: CertificateFacts, at: Date): ValiditySection {
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     state,
-    daysLeft: Math.floor((cert.notAfter.getTime() - t) / DAY_MS),
+    daysLeft: expiryDaysLeft(cert.notAfter.getTime() - t),
   };
 }
 
 /** Judged without --config too: an expired QWAC is bad whatever the trust configuration. */
-export function validityCheck(cert: CertificateFacts, at: Date): CheckLine {
+export function validityCheck(cert: CertificatePeriod, at: Date): CheckLine {
   const validity = validityOf(cert, at);
   if (validity.state === "not-yet-valid") {
     const days = Math.ceil((cert.notBefore.getTime() - at.getTime()) / DAY_MS);
@@ -77,7 +78,8 @@ export function validityCheck(cert: CertificateFacts, at: Date): CheckLine {
     };
   }
   const summary = `valid until ${validity.notAfter} (${plural(validity.daysLeft, "day")} left)`;
-  if (validity.daysLeft < EXPIRY_WARNING_DAYS) {
+  // Inside the service's first expiry warning (src/ops/expiry_watch.ts): the operator's logs warn too.
+  if (expiryThresholdDays(cert.notAfter.getTime() - at.getTime()) !== undefined) {
     return { status: "warn", reason: null, summary: `${summary}: renew soon`, detail: null };
   }
   return { status: "pass", reason: null, summary, detail: null };
@@ -126,8 +128,14 @@ export function revocationCheck(finding: RevocationFinding): RevocationCheck {
   }
 }
 
-/** Mirrors revocationDenial: what denies there fails here, "unchecked" (soft fail) only warns. */
+/**
+ * The service's own verdict on the status (revocationDenial) decides: what denies there fails here, with
+ * the service's reason and detail. What it lets through is a pass, or a warning when the answer was stale
+ * (stale-if-error) or missing (soft fail, marked "unchecked").
+ */
 function statusLine(status: RevocationStatus): CheckLine {
+  const denial = revocationDenial(status);
+  if (denial !== undefined) return failed(denial);
   switch (status.status) {
     case "good":
       if (status.source === "disabled") return skipped("off in the config (revocation.enabled: false)");
@@ -141,19 +149,6 @@ function statusLine(status: RevocationStatus): CheckLine {
         summary: `not revoked (${sourceName(status.source)})`,
         detail: null,
       };
-    case "revoked": {
-      const reason = status.revocationReason === "certificateHold" ? "CERT_ON_HOLD" : "CERT_REVOKED";
-      const why = status.revocationReason ?? "unspecified";
-      const summary = `REVOKED on ${status.revokedAt.toISOString()}, reason ${why} (${sourceName(status.source)})`;
-      return { status: "fail", reason, summary, detail: null };
-    }
-    case "unknown":
-      return failed(
-        { reason: "CERT_REVOCATION_UNKNOWN" },
-        `the ${sourceName(status.source)} responder answered "unknown"`,
-      );
-    case "unavailable":
-      return failed({ reason: "REVOCATION_UNAVAILABLE" }, `${status.code}: ${status.detail}`);
     case "unchecked":
       return {
         status: "warn",
@@ -161,6 +156,9 @@ function statusLine(status: RevocationStatus): CheckLine {
         summary: "no verified answer; failMode soft lets the request through, marked unchecked",
         detail: `${status.code}: ${status.detail}`,
       };
+    default:
+      // Every other status is a denial above; one that is not would be a bug, and fails closed here too.
+      return failed({ reason: "REVOCATION_UNAVAILABLE", detail: `no denial for status ${status.status}` });
   }
 }
 

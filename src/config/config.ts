@@ -1,20 +1,19 @@
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError, readFailure } from "../foundation/config_error.js";
+import { ConfigError } from "../foundation/config_error.js";
+import { type ConfigFileFormat, parseConfigFile, readConfigText } from "../foundation/config_file.js";
 import { httpConfigSchema } from "../http/http_config.js";
 import { revocationConfigSchema } from "../revocation/config.js";
 import { sniSchema, sourcesSchema, trustedHopsSchema } from "../source/provenance/source_config.js";
 import { type TrustedListsConfig, trustedListsConfigSchema } from "../trust/trusted_lists/config.js";
-import { configErrorFromZod } from "./zod_issue.js";
 
 const listenSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port: z.number().int().min(0).max(65535).default(9191),
 });
 
-export const configSchema = z.strictObject({
+/** The config file's keys; `configSchema` adds the checks across keys. */
+const configKeysSchema = z.strictObject({
   listen: listenSchema.prefault({}),
   trust: z.strictObject({
     /**
@@ -110,17 +109,17 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * The checks across keys are refinements of the schema, so their errors are located like any other: the
+ * file, the key and its line.
+ */
+export const configSchema = configKeysSchema.superRefine(checkPortClashes).superRefine(checkTrustSource);
+
 export type Config = Readonly<z.infer<typeof configSchema>> & { readonly file: string };
 
 /** Reads and validates the YAML config; relative paths are resolved against the config file's folder. */
 export function loadConfig(file: string, env: PortEnvironment = process.env): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(file, "", `cannot read: ${readFailure(file, error)}`);
-  }
-  return parseConfig(text, file, env);
+  return parseConfig(readConfigText(file), file, env);
 }
 
 /** Environment variables that override the listen ports (like OPA-Envoy's `--addr`); main.ts maps flags here. */
@@ -132,22 +131,12 @@ export const PORT_OVERRIDES = {
 export type PortEnvironment = Readonly<Partial<Record<string, string>>>;
 
 export function parseConfig(text: string, file: string, env: PortEnvironment = {}): Config {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const yamlError = document.errors[0];
-  if (yamlError !== undefined) {
-    const line = yamlError.linePos?.[0].line;
-    throw new ConfigError(
-      file,
-      "",
-      `YAML ${line === undefined ? "" : `line ${line}: `}${yamlError.message.split("\n")[0]}`,
-    );
-  }
-  const raw = withPortOverrides(document.toJS() ?? {}, file, env);
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw configErrorFromZod(file, parsed.error);
-  checkPortClashes(parsed.data, file);
-  checkTrustSource(parsed.data, file);
-  return Object.freeze({ ...resolvePaths(parsed.data, dirname(file)), file });
+  const format: ConfigFileFormat<typeof configSchema> = {
+    schema: configSchema,
+    expected: "'trust' and 'policy'",
+    prepare: (raw) => withPortOverrides(raw, file, env),
+  };
+  return Object.freeze({ ...resolvePaths(parseConfigFile(text, file, format), dirname(file)), file });
 }
 
 /** Applies GATEKEEPER_*_PORT before validation, so an override is checked like the file's own value. */
@@ -168,23 +157,31 @@ function withPortOverrides(raw: unknown, file: string, env: PortEnvironment): un
 }
 
 /** Default deny needs something to trust: without trusted lists, trust.anchors is that something. */
-function checkTrustSource(config: z.infer<typeof configSchema>, file: string): void {
+function checkTrustSource(config: z.output<typeof configKeysSchema>, ctx: z.RefinementCtx): void {
   if (config.trust.anchors === undefined && config.trust.trustedLists === undefined)
-    throw new ConfigError(file, "trust.anchors", "required unless trust.trustedLists is set");
+    ctx.addIssue({
+      code: "custom",
+      path: ["trust", "anchors"],
+      message: "required unless trust.trustedLists is set",
+    });
 }
 
 /**
  * Two listeners on one port fail at bind time with EADDRINUSE, after the first one is already up: caught
  * here instead, as a validation error naming both keys. Port 0 (an ephemeral port) never clashes.
  */
-function checkPortClashes(config: z.infer<typeof configSchema>, file: string): void {
-  const listeners: [string, number][] = [["listen.port", config.listen.port]];
-  if (config.metrics.enabled) listeners.push(["metrics.port", config.metrics.port]);
-  if (config.http.enabled) listeners.push(["http.port", config.http.port]);
-  for (const [i, [key, port]] of listeners.entries()) {
+function checkPortClashes(config: z.output<typeof configKeysSchema>, ctx: z.RefinementCtx): void {
+  const listeners: [string, number][] = [["listen", config.listen.port]];
+  if (config.metrics.enabled) listeners.push(["metrics", config.metrics.port]);
+  if (config.http.enabled) listeners.push(["http", config.http.port]);
+  for (const [i, [section, port]] of listeners.entries()) {
     const earlier = listeners.slice(0, i).find(([, other]) => other === port && port !== 0);
     if (earlier !== undefined)
-      throw new ConfigError(file, key, `port ${port} is already used by ${earlier[0]}`);
+      ctx.addIssue({
+        code: "custom",
+        path: [section, "port"],
+        message: `port ${port} is already used by ${earlier[0]}.port`,
+      });
   }
 }
 

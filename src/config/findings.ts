@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { X509Certificate } from "@peculiar/x509";
-import { EXPIRY_THRESHOLDS_DAYS } from "../ops/expiry_watch.js";
+import { expiryDaysLeft, expiryThresholdDays } from "../ops/expiry_watch.js";
 import type { PolicyCounts } from "../policy/policy.js";
 import type { RevocationConfig } from "../revocation/config.js";
 import { verifyChain } from "../trust/chain.js";
@@ -13,10 +13,6 @@ import type { LoadedSnapshot } from "./snapshot.js";
  * anchor). The service logs these at start and on reload; `qwac check-config` prints the same ones, so
  * the two never disagree on what is worth a warning.
  */
-
-const DAY_MS = 86_400_000;
-/** A CA is worth a warning at the TPP certificates' first threshold (T-30). */
-export const CA_EXPIRY_WARNING_DAYS = Math.max(...EXPIRY_THRESHOLDS_DAYS);
 
 export type FindingKind =
   | "dry-run"
@@ -139,7 +135,7 @@ export function caSummary(cert: X509Certificate, at: Date): CaSummary {
   return {
     subject: cert.subject,
     notAfter: cert.notAfter.toISOString(),
-    daysLeft: Math.floor((cert.notAfter.getTime() - at.getTime()) / DAY_MS),
+    daysLeft: expiryDaysLeft(cert.notAfter.getTime() - at.getTime()),
     sha256: createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex"),
   };
 }
@@ -163,7 +159,8 @@ function expiryFindings(trust: TrustStore, at: Date): Finding[] {
         kind: "ca-expired",
         message: `${name} expired on ${notAfter}: no certificate it issued can pass`,
       });
-    } else if (daysLeft < CA_EXPIRY_WARNING_DAYS) {
+    } else if (expiryThresholdDays(cert.notAfter.getTime() - at.getTime()) !== undefined) {
+      // The same T-30 rule as the TPP certificates' warnings.
       found.push({ kind: "ca-expiring", message: `${name} expires on ${notAfter} (${daysLeft} days left)` });
     }
   }

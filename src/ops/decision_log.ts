@@ -8,7 +8,7 @@ import type { Logger } from "./log.js";
  * One line per Check. Only the TPP identity and the request line: never the certificate, never other
  * headers, never query values (they can carry PSU data such as account ids). A TPP's fields are bound
  * once per certificate in a pino child logger, which serialises them once: building and serialising them
- * on every line cost about a tenth of the warm path's throughput (measured turn by turn in one process).
+ * on every line was a visible share of the warm path's throughput (bench/results.md, "Design measurements").
  */
 export class DecisionLog {
   private readonly perTpp = new WeakMap<TppIdentity, Logger>();

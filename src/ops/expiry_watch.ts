@@ -5,6 +5,20 @@ import type { TppIdentity } from "../decision/identity.js";
 export const EXPIRY_THRESHOLDS_DAYS = [30, 15, 7] as const;
 const DAY_MS = 86_400_000;
 
+/**
+ * The tightest threshold a certificate with `msLeft` before its notAfter is inside, or undefined when it
+ * is inside none: the one rule behind the service's warnings and `qwac inspect` / `check-config`'s.
+ */
+export function expiryThresholdDays(msLeft: number): number | undefined {
+  const crossed = EXPIRY_THRESHOLDS_DAYS.filter((days) => msLeft <= days * DAY_MS);
+  return crossed.length === 0 ? undefined : Math.min(...crossed);
+}
+
+/** Whole days left, as the warnings count them: negative once expired. */
+export function expiryDaysLeft(msLeft: number): number {
+  return Math.floor(msLeft / DAY_MS);
+}
+
 export interface ExpiryWarning {
   readonly tppId: string;
   readonly certSha256: string;
@@ -75,18 +89,15 @@ export class ExpiryWatch {
 
   private evaluate(entry: Watched, nowMs: number): void {
     const msLeft = entry.notAfterMs - nowMs;
-    const crossed = EXPIRY_THRESHOLDS_DAYS.filter(
-      (days) => msLeft <= days * DAY_MS && days < entry.warnedDays,
-    );
-    if (crossed.length === 0) return;
     // Only the tightest threshold is reported: a certificate first seen at T-5 warns once, at 7 days.
-    const thresholdDays = Math.min(...crossed);
+    const thresholdDays = expiryThresholdDays(msLeft);
+    if (thresholdDays === undefined || thresholdDays >= entry.warnedDays) return;
     entry.warnedDays = thresholdDays;
     this.options.warn({
       tppId: entry.tppId,
       certSha256: entry.certSha256,
       notAfter: entry.notAfter,
-      daysLeft: Math.floor(msLeft / DAY_MS),
+      daysLeft: expiryDaysLeft(msLeft),
       thresholdDays,
     });
   }

@@ -10,11 +10,11 @@ const FLUSH_INTERVAL_MS = 200;
 /**
  * Stdout through pino's destination, batched: lines are written 4 KiB at a time, and at the latest 200 ms
  * after they were logged (sonic-boom's periodic flush), so a write(2) serves about a dozen Checks.
- * Synchronous, pino's default: the write happens on the event loop instead of a round trip through
- * libuv's thread pool, which on a one-CPU pod cost two context switches per write (measured: 6,800
- * against 3,000 per 2 s at 12k Checks/s). A log reader that stops reading therefore slows Checks down
- * (Envoy's timeout then fails them closed) rather than growing the process's memory. Shutdown flushes; a
- * hard crash can lose the last 200 ms of lines.
+ * Synchronous, pino's default: the write happens on the event loop instead of a round trip through libuv's
+ * thread pool, which on a one-CPU pod costs context switches per write that the Checks then wait for
+ * (bench/results.md, "Design measurements"). A log reader that stops reading therefore slows Checks down
+ * (Envoy's timeout then fails them closed) rather than growing the process's memory. Shutdown flushes; a hard
+ * crash can lose the last 200 ms of lines.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(LOG_OPTIONS(level), destination ?? batchedStdout());

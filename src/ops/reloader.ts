@@ -59,7 +59,7 @@ export class Reloader {
       }
       const where =
         error instanceof ConfigError
-          ? { file: error.file, key: error.key, problem: error.problem }
+          ? { file: error.file, key: error.key, problem: error.problem, line: error.line }
           : { err: error };
       this.options.logger.error(
         { trigger, ...where },

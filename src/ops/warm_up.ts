@@ -29,11 +29,12 @@ import type { Logger } from "./log.js";
 import { WarmUpResponder } from "./warm_up_responder.js";
 
 /**
- * Start-up warm-up, so the first Check of a process is not the one that pays for lazy loading and cold
- * code (issue 14: Node's first `fetch` took ~120 ms, longer than the whole revocation budget, and the first
- * Checks after a start were refused). It runs before any port listens, so no Check and no readiness probe
- * can arrive before it is done, and it touches nothing the service uses: its own loopback HTTP server, its
- * own generated PKI, its own gate and caches. Nothing it finds is a verdict about anyone.
+ * Start-up warm-up, so the first Check of a process is not the one that pays for lazy loading and cold code
+ * (issue 14: Node's first `fetch` alone took longer than the whole revocation budget, and the first Checks
+ * after a start were refused; bench/results.md, "Design measurements"). It runs before any port listens, so
+ * no Check and no readiness probe can arrive before it is done, and it touches nothing the service uses: its
+ * own loopback HTTP server, its own generated PKI, its own gate and caches. Nothing it finds is a verdict
+ * about anyone.
  */
 export interface WarmUpReport {
   readonly ms: number;

@@ -57,7 +57,8 @@ export function authorize(input: CheckInput, gate: Gate, now: Date): Settled<Dec
   if (!presented.ok) return denied(presented.error, known);
   const via = presented.value.via;
   return andThen(gate.certificates.verify(presented.value, now), (verified) => {
-    // Fields spelled out, not spread: `{ ...known }` took a slow generic copy, the costliest line of a warm Check.
+    // Fields spelled out, not spread: `{ ...known }` took a slow generic copy, the costliest line of a warm
+    // Check (bench/results.md, "Design measurements").
     if (!verified.ok) {
       const certificate = presented.value;
       return denied(verified.error, { path: known.path, route: known.route, via, certificate });

@@ -186,9 +186,9 @@ const MAX_SHARED = 1024;
 /**
  * Parts that thousands of cached verdicts have in common, kept once: the header names (one set per
  * prefix), the role lists, and the CertID hashes of the issuer (RFC 6960 §4.1.1: name and key hash
- * depend on the issuer only, so every leaf of a CA has the same four). Measured at about 1.5 KiB per
- * cached certificate (bench/memory-results.md). Only verified certificates get here, and every map is
- * bounded, so an attacker cannot grow them.
+ * depend on the issuer only, so every leaf of a CA has the same four): memory that would otherwise grow
+ * with every cached certificate (bench/results.md, "Design measurements"). Only verified certificates
+ * get here, and every map is bounded, so an attacker cannot grow them.
  */
 class SharedParts {
   private readonly strings = new Map<string, string>();

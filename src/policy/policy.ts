@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { ConfigError, readFailure } from "../foundation/config_error.js";
 import type { Psd2Role } from "../qwac/qwac.js";
-import { type PolicyEntry, type RuleMode, readPolicyFile } from "./policy_file.js";
+import { loadPolicyFile, type PolicyEntry, type RuleMode, readPolicyFile } from "./policy_file.js";
 import { RouteTrie } from "./route_trie.js";
 
 export { MAX_PATH_LENGTH, safePath } from "./safe_path.js";
@@ -50,13 +48,7 @@ export function parsePolicy(text: string, fileName: string): Policy {
 }
 
 export function loadPolicy(file: string): Policy {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(file, "", `cannot read: ${readFailure(file, error)}`);
-  }
-  return parsePolicy(text, file);
+  return compile(loadPolicyFile(file));
 }
 
 function compile(entries: readonly PolicyEntry[]): Policy {

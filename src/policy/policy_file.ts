@@ -1,12 +1,11 @@
-import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError } from "../foundation/config_error.js";
+import { type ConfigFileFormat, parseConfigFile, readConfigFile } from "../foundation/config_file.js";
 import { PSD2_ROLES, type Psd2Role } from "../qwac/qwac.js";
 import { parsePattern, type Segment } from "./pattern.js";
 
 /**
  * The policy file: YAML text in, validated entries out, or a ConfigError naming the file, the dotted key
- * and the problem (with its line). Every object is strict, because a misspelt key (`role:` for `roles:`)
+ * and the problem (with its line), as src/foundation/config_file.ts reads every file. Every object is strict, because a misspelt key (`role:` for `roles:`)
  * silently dropped could weaken the policy. The reference is docs/policy.md.
  */
 
@@ -95,23 +94,19 @@ const policySchema = z
   .superRefine(uniqueIds)
   .superRefine(oneRulePerPatternAndMethod);
 
+const POLICY_FILE: ConfigFileFormat<typeof policySchema> = {
+  schema: policySchema,
+  expected: "'version: 1' and 'rules'",
+};
+
 /** Parses and validates the text of a policy file; throws ConfigError. */
 export function readPolicyFile(text: string, fileName: string): readonly PolicyEntry[] {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const yamlError = document.errors[0];
-  if (yamlError !== undefined) {
-    const where = lineCounter.linePos(yamlError.pos[0]);
-    const at = ` at line ${where.line}, column ${where.col}`;
-    throw new ConfigError(fileName, "", `YAML syntax error${at}: ${yamlError.message.split("\n")[0]}`);
-  }
-  const data: unknown = document.toJS();
-  if (data === null || data === undefined) {
-    throw new ConfigError(fileName, "", "the file is empty; expected 'version: 1' and 'rules'");
-  }
-  const parsed = policySchema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  throw schemaError(fileName, parsed.error, data, document, lineCounter);
+  return parseConfigFile(text, fileName, POLICY_FILE);
+}
+
+/** Reads and validates a policy file from disk; throws ConfigError, also when it cannot be read. */
+export function loadPolicyFile(file: string): readonly PolicyEntry[] {
+  return readConfigFile(file, POLICY_FILE);
 }
 
 function toEntries(file: {
@@ -188,61 +183,6 @@ function noDuplicates(what: string) {
       }
     }
   };
-}
-
-/**
- * The issue an operator should see first: an unknown key before anything else, since a misspelt key also
- * shows up as a missing one.
- */
-function schemaError(
-  fileName: string,
-  error: z.ZodError,
-  data: unknown,
-  document: Document,
-  lineCounter: LineCounter,
-): ConfigError {
-  const issue = error.issues.find((candidate) => candidate.code === "unrecognized_keys") ?? error.issues[0];
-  if (issue === undefined) return new ConfigError(fileName, "", "invalid policy");
-  const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
-  const problem = problemText(issue, path, data);
-  const line = lineOf(document, lineCounter, path);
-  return new ConfigError(
-    fileName,
-    path.map(String).join("."),
-    line === undefined ? problem : `${problem} (line ${line})`,
-  );
-}
-
-function problemText(issue: z.core.$ZodIssue, path: readonly PropertyKey[], data: unknown): string {
-  if (issue.code === "unrecognized_keys") {
-    return "unknown key (check the spelling; unknown keys are refused so a typo cannot weaken the policy)";
-  }
-  if (issue.code === "invalid_type" && path.length === 0)
-    return "expected a mapping with 'version' and 'rules'";
-  if (issue.code === "invalid_type" && valueAt(data, path) === undefined) return "required key is missing";
-  return issue.message;
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let value = data;
-  for (const key of path) {
-    if (typeof value !== "object" || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** The line of the node at `path`, or of its nearest existing parent (a missing key has no node). */
-function lineOf(
-  document: Document,
-  lineCounter: LineCounter,
-  path: readonly PropertyKey[],
-): number | undefined {
-  for (let length = path.length; length > 0; length--) {
-    const node = document.getIn(path.slice(0, length), true);
-    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-  }
-  return undefined;
 }
 
 function keyPath(key: string): (string | number)[] {

@@ -99,11 +99,14 @@ function decodeStatements(extnValue: ArrayBuffer | ArrayBufferView): Result<QcSt
     types: types.value.known,
     unknownTypeOids: types.value.unknown,
     psd2: decodePsd2(statements.filter((s) => s.statementId === ID_ETSI_PSD2_QC_STATEMENT)),
-    otherStatementOids: statements.map((s) => s.statementId).filter((oid) => !INTERPRETED_OIDS.has(oid)),
+    otherStatementOids: statements
+      .map((s) => s.statementId)
+      .filter((oid) => !INTERPRETED_QC_STATEMENT_OIDS.has(oid)),
   });
 }
 
-const INTERPRETED_OIDS: ReadonlySet<string> = new Set([
+/** The statements this reader interprets; every other one is listed in `otherStatementOids`. */
+export const INTERPRETED_QC_STATEMENT_OIDS: ReadonlySet<string> = new Set([
   id_etsi_qcs_qcCompliance,
   id_etsi_qcs_qcSSCD,
   id_etsi_qcs_qcType,

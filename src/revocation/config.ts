@@ -73,7 +73,8 @@ export const revocationConfigSchema = z
      * (or an expired answer) waits: a refresh ahead of expiry runs in the background within fetchTimeoutMs,
      * so this is the one budget a Check can spend. 200 ms fits Envoy's 250 ms ext_authz timeout with 50 ms
      * for the rest of a warmed-up Check (a few ms of CPU) and the hop, and leaves room for a QTSP responder
-     * abroad (tens of ms away) on a busy node; a cold first fetch alone took ~120 ms (ops/warm_up.ts).
+     * abroad (tens of ms away) on a busy node. A cold first fetch alone would eat most of it, which is why
+     * ops/warm_up.ts makes one before any port listens (bench/results.md, "Design measurements").
      */
     timeoutMs: milliseconds(10_000).default(200),
     /**

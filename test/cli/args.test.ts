@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/cli/args.js";
+import { expectError } from "../support/expect_ok.js";
 
 /** The command line in-process: every mistake is a message for the user, never an exception. */
 describe("qwac arguments", () => {
@@ -60,8 +61,8 @@ describe("qwac arguments", () => {
     [[], "no command given"],
   ])("refuses %j", (args, message) => {
     const parsed = parseCommand(args);
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.message).toContain(message);
+    expectError(parsed);
+    expect(parsed.message).toContain(message);
   });
 
   it.each([[["--help"]], [["help"]], [["inspect", "--help"]], [["check-config", "-h"]]])(

@@ -186,7 +186,7 @@ describe("qwac check-config refuses what the service would refuse, exit 2", () =
     );
     const run = await runQwac(["check-config", file]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`config error: ${file}: revocaton: unknown key (check the spelling)\n`);
+    expect(run.stderr).toBe(`config error: ${file}: revocaton: unknown key (check the spelling) (line 4)\n`);
   });
 
   it("names the trust file that holds a leaf instead of a CA", async () => {

@@ -35,7 +35,7 @@ describe("the service configuration file", () => {
   });
 
   const bad: [string, string, string, RegExp][] = [
-    ["a missing required key", "policy: p.yaml\n", "trust", /expected object/],
+    ["a missing required key", "policy: p.yaml\n", "trust", /required key is missing/],
     [
       "an unknown (misspelt) key",
       `${MINIMAL}qwac: { acceptESeal: true }\n`,
@@ -66,7 +66,19 @@ describe("the service configuration file", () => {
 
   it("rejects YAML syntax errors with the line", () => {
     const error = errorOf("trust:\n  anchors: [a\npolicy: p\n");
-    expect(error.message).toMatch(/config\.yaml: YAML line \d+/);
+    expect(error.line).toBe(3);
+    expect(error.message).toMatch(/config\.yaml: YAML syntax error: .+ \(line 3, column \d+\)$/);
+  });
+
+  it("gives the line of a schema error, like the policy file does", () => {
+    const error = errorOf(`${MINIMAL}listen:\n  port: 70000\n`);
+    expect(error.key).toBe("listen.port");
+    expect(error.line).toBe(4);
+    expect(error.message).toMatch(/listen\.port: .*65535.* \(line 4\)$/);
+  });
+
+  it("rejects an empty file saying what it must hold", () => {
+    expect(errorOf("# nothing yet\n").problem).toBe("the file is empty; expected 'trust' and 'policy'");
   });
 
   it("rejects duplicate keys instead of silently taking the last one", () => {
@@ -92,7 +104,7 @@ describe("listen ports: clashes and overrides", () => {
     const metrics = errorOf(`${MINIMAL}listen: { port: 9191 }\nmetrics: { port: 9191 }\n`);
     expect(metrics.key).toBe("metrics.port");
     expect(metrics.message).toBe(
-      "/etc/gk/config.yaml: metrics.port: port 9191 is already used by listen.port",
+      "/etc/gk/config.yaml: metrics.port: port 9191 is already used by listen.port (line 4)",
     );
     const http = errorOf(`${MINIMAL}http: { enabled: true, port: 9464 }\n`);
     expect(http.key).toBe("http.port");

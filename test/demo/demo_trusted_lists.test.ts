@@ -24,8 +24,8 @@ import {
   STATUS_GRANTED,
 } from "../../src/trust/trusted_lists/model.js";
 import { readLotlSigners } from "../../src/trust/trusted_lists/runtime.js";
-import { checkRequest, headerValue } from "../support/gatekeeper.js";
-import { checkClient } from "../support/grpc_client.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { checkClient } from "../support/ext_authz_client.js";
 
 /**
  * The bundled demo on trusted lists: the demo PKI and lists generated as `npm start` generates them (in JS:

@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type RunningService, startService } from "../../src/service.js";
-import { checkRequest, headerValue } from "../support/gatekeeper.js";
-import { type CheckClient, checkClient } from "../support/grpc_client.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type CheckClient, checkClient } from "../support/ext_authz_client.js";
+import { listenOnLoopback } from "../support/ports.js";
 import {
   at,
   dashboardExpressions,
@@ -62,8 +62,7 @@ async function startResponder(): Promise<string> {
         .end(readFileSync(`${name}.resp`));
     });
   });
-  await new Promise<void>((resolve) => responder.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(responder.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${await listenOnLoopback(responder)}`;
 }
 
 /** The compose config with container paths and addresses replaced by their local equivalents. */

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EKU_SERVER_AUTH, issueCertificate } from "../../src/demo/certificate_factory.js";
 import { ensureDemoPki } from "../../src/demo/demo_pki.js";
+import { freePort, listenOnLoopback } from "../support/ports.js";
 import { at, ROOT, repoPath, run, tree } from "./support.js";
 
 /** The scripts the containers run (health check, demo upstream, load generator), run here as processes. */
@@ -158,8 +158,7 @@ describe("deploy/loadtest/loadtest.mjs (the load generator)", () => {
         stream.end("{}");
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
+    port = await listenOnLoopback(server);
   });
 
   afterAll(async () => {
@@ -229,13 +228,7 @@ describe("deploy/loadtest/loadtest.mjs (the load generator)", () => {
   });
 
   it("exits 1 when nothing answers", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const probe = createSecureServer({});
-      probe.listen(0, "127.0.0.1", () => {
-        const free = (probe.address() as AddressInfo).port;
-        probe.close(() => resolve(free));
-      });
-    });
+    const closed = await freePort();
     const result = await run(
       process.execPath,
       [

@@ -10,10 +10,10 @@ import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/d
 import type { Psd2Role } from "../../src/qwac/qwac.js";
 import { type RunningService, startService } from "../../src/service.js";
 import { killRunningOpenssl, LoopbackServer, OpensslCa } from "../support/openssl_ca.js";
+import { freePort, listenOnLoopback } from "../support/ports.js";
 import {
   curlRaw,
   documentedNginxBlock,
-  freePort,
   type HttpAnswer,
   nginxInstalled,
   parseCurlResponse,
@@ -261,7 +261,7 @@ async function startEchoUpstream(): Promise<Server> {
     response.setHeader("content-type", "application/json");
     response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers }));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await listenOnLoopback(server);
   return server;
 }
 

@@ -15,10 +15,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { type RunningService, startService } from "../../src/service.js";
+import { freePort, listenOnLoopback } from "../support/ports.js";
 import {
   curlRaw,
   documentedNginxBlock,
-  freePort,
   type HttpAnswer,
   NJS_MODULE,
   nginxInstalled,
@@ -397,7 +397,7 @@ async function curlDenied(spec: CurlSpec): Promise<HttpAnswer> {
 }
 
 async function listen(server: Server): Promise<Server> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await listenOnLoopback(server);
   return server;
 }
 

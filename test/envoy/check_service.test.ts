@@ -4,7 +4,8 @@ import { Extension, type X509Certificate } from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IssuedCertificate, issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { withVersion } from "../support/reissue.js";
 
 const DAY = 86_400_000;

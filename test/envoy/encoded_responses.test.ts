@@ -1,18 +1,16 @@
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { AuthorizationServer } from "../../src/envoy/server.js";
-import type { WireCheckResponse } from "../../src/envoy/wire.js";
 import type { Gatekeeper } from "../../src/pipeline/gatekeeper.js";
+import { type CheckRequestObject, checkRequest, headerValue } from "../support/check_request.js";
 import {
-  type CheckRequestObject,
-  checkRequest,
-  createGatekeeper,
-  headerValue,
-} from "../support/gatekeeper.js";
+  type CheckClient,
+  checkClient,
+  decodeCheckResponse,
+  encodeCheckRequest,
+} from "../support/ext_authz_client.js";
+import { createGatekeeper } from "../support/gatekeeper.js";
 
 const POLICY = [
   "version: 1",
@@ -27,26 +25,17 @@ const POLICY = [
   "    roles: [PSP_PI]",
 ].join("\n");
 
-/** Check over loopback returning the raw response bytes, and a decoder with the project's protos. */
-const CHECK = (
-  grpc.loadPackageDefinition(
-    protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", LOADER_OPTIONS),
-  ) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: grpc.ServiceClientConstructor } } } };
-  }
-).envoy.service.auth.v3.Authorization.service.Check!;
-
 let pki: DemoPki;
 let enforcing: Gatekeeper;
 let server: AuthorizationServer;
-let client: grpc.Client;
+let client: CheckClient;
 
 beforeAll(async () => {
   pki = await createDemoPki();
   enforcing = gatekeeperWith("x-tpp-", "enforce");
   server = new AuthorizationServer({ gatekeeper: enforcing, logger: pino({ level: "silent" }) });
   const port = await server.listen("127.0.0.1", 0);
-  client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  client = checkClient(port);
 });
 
 afterAll(async () => {
@@ -64,19 +53,12 @@ function gatekeeperWith(headerPrefix: string, mode: "enforce" | "dry-run"): Gate
   }).gatekeeper;
 }
 
+/** Check over loopback returning the raw response bytes, and a decoder with the project's protos. */
 function checkBytes(request: CheckRequestObject): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      "/envoy.service.auth.v3.Authorization/Check",
-      (value: Buffer) => value,
-      (value: Buffer) => value,
-      CHECK.requestSerialize(request),
-      (error, value) => (error === null && value !== undefined ? resolve(value) : reject(error)),
-    ),
-  );
+  return client.checkBytes(encodeCheckRequest(request));
 }
 
-const decode = (bytes: Buffer): WireCheckResponse => CHECK.responseDeserialize(bytes) as WireCheckResponse;
+const decode = decodeCheckResponse;
 
 const accounts = (tpp: keyof DemoPki["tpps"], headers: Record<string, string> = {}): CheckRequestObject =>
   checkRequest({ path: "/v1/accounts", certPem: pki.tpps[tpp].pem, headers });

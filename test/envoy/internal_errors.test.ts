@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import type { RevocationChecker } from "../../src/revocation/revocation.js";
-import { checkRequest, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 
 const POLICY =
   "version: 1\nrules:\n  - { id: accounts, methods: [GET], path: /v1/accounts, roles: [PSP_AI] }";

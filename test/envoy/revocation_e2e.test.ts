@@ -4,7 +4,8 @@ import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import type { RevocationChecker } from "../../src/revocation/revocation.js";
 import { PATH, type RevocationLab, startRevocationLab } from "../revocation/lab.js";
-import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 
 const POLICY = "version: 1\nrules:\n  - { methods: [GET], path: /v1/accounts/**, roles: [PSP_AI] }\n";
 

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { at, isTree, list, named, readText, readYaml, type Tree, tree } from "../deploy/support.js";
-import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 
 const config = readYaml("envoy/envoy.yaml");
 const listener = named(at(config, "static_resources", "listeners"), "psd2_mtls");

@@ -5,7 +5,8 @@ import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { envoyEncode } from "../source/encodings.js";
 import { envoyXfccHeader, type SetCurrentClientCertDetails } from "../source/envoy_xfcc.js";
-import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 
 /**
  * The red team's impersonation (issue 13, item 1), over gRPC on loopback: the gatekeeper configured as

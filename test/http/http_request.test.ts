@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { describe, expect, it } from "vitest";
 import { toCheckInput } from "../../src/http/http_request.js";
+import { expectOk } from "../support/expect_ok.js";
 
 function translate(headers: IncomingHttpHeaders, line: { method?: string; url?: string } = {}) {
   return toCheckInput({
@@ -65,8 +66,7 @@ describe("the rest of the CheckInput", () => {
       "x-original-uri": "/v1/accounts",
       "x-request-id": "r1",
     });
-    expect(input.ok).toBe(true);
-    if (!input.ok) return;
+    expectOk(input);
     expect(input.value.peer).toEqual({ address: "127.0.0.1", principal: undefined, certificate: undefined });
     expect(input.value.sni).toBeUndefined();
     expect(input.value.requestId).toBe("r1");

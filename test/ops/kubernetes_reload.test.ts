@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { type RunningService, startService } from "../../src/service.js";
-import { checkRequest, headerValue } from "../support/gatekeeper.js";
-import { type CheckClient, checkClient } from "../support/grpc_client.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type CheckClient, checkClient } from "../support/ext_authz_client.js";
 import { KubeletVolume } from "../support/kubelet_volume.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gk-kubelet-"));

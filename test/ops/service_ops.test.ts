@@ -6,8 +6,8 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { type RunningService, startService } from "../../src/service.js";
-import { checkRequest, headerValue } from "../support/gatekeeper.js";
-import { type CheckClient, checkClient } from "../support/grpc_client.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type CheckClient, checkClient } from "../support/ext_authz_client.js";
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), "gk-ops-"));

@@ -213,7 +213,8 @@ describe("a bad policy file is a ConfigError naming the file, the key and the pr
     ].join("\n");
     const error = configErrorOf(text);
     expect(error.key).toBe("rules.1.roles.1");
-    expect(error.problem).toContain("(line 10)");
+    expect(error.line).toBe(10);
+    expect(error.message).toMatch(/ \(line 10\)$/);
   });
 
   it("reports a misspelt key before the missing key it leaves behind", () => {
@@ -272,13 +273,16 @@ describe("files that are not YAML policies", () => {
   it("refuses a YAML syntax error and gives its line", () => {
     const error = configErrorOf("version: 1\nrules:\n  - methods: [GET\n    path: /v1\n");
     expect(error.key).toBe("");
-    expect(error.problem).toMatch(/^YAML syntax error at line \d+, column \d+: /);
+    expect(error.problem).toMatch(/^YAML syntax error: /);
+    // The unclosed '[' of line 3 is noticed where the flow sequence should have ended.
+    expect(error.line).toBe(4);
+    expect(error.message).toMatch(/ \(line 4, column \d+\)$/);
     expect(error.message).toContain(FILE);
   });
 
   it("refuses a key given twice (YAML would otherwise keep only the last)", () => {
     const error = configErrorOf(`version: 1\nrules:\n  - ${GOOD_RULE}\nrules:\n  - ${GOOD_RULE}\n`);
-    expect(error.problem).toContain("line 4");
+    expect(error.line).toBe(4);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_PATH_LENGTH, safePath } from "../../src/policy/policy.js";
+import { expectError } from "../support/expect_ok.js";
 
 function detailOf(rawPath: string): string | undefined {
   const result = safePath(rawPath);
@@ -136,8 +137,8 @@ describe("safePath refuses every ambiguous spelling with PATH_INVALID", () => {
 
   it.each(hostile.map((path) => [JSON.stringify(path), path]))("refuses %s", (_, path) => {
     const result = safePath(path);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error.reason).toBe("PATH_INVALID");
+    expectError(result);
+    expect(result.error.reason).toBe("PATH_INVALID");
   });
 });
 

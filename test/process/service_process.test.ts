@@ -2,13 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoPki } from "../../src/demo/demo_pki.js";
-import { LOADER_OPTIONS } from "../../src/envoy/protos.js";
 import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
-import { checkRequest } from "../support/gatekeeper.js";
+import { checkRequest } from "../support/check_request.js";
+import { checkClient, healthStatus } from "../support/ext_authz_client.js";
 import { hostileCertificates } from "../support/hostile_certificates.js";
 import { type ServiceProcess, startServiceProcess } from "../support/service_process.js";
 
@@ -20,19 +18,6 @@ async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> 
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-
-function client<T>(service: string, port: number): T {
-  const definition = protoLoader.loadSync(
-    ["envoy/service/auth/v3/external_auth.proto", "grpc/health/v1/health.proto"],
-    LOADER_OPTIONS,
-  );
-  let node: unknown = grpc.loadPackageDefinition(definition);
-  for (const part of service.split(".")) node = (node as Record<string, unknown>)[part];
-  const Ctor = node as grpc.ServiceClientConstructor;
-  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as T;
-}
-
-type Unary<Req, Res> = (request: Req, cb: (error: grpc.ServiceError | null, response: Res) => void) => void;
 
 const dir = mkdtempSync(join(tmpdir(), "gk-process-"));
 const running: ServiceProcess[] = [];
@@ -75,31 +60,16 @@ describe("the service process", () => {
       "the listening line",
     );
 
-    const health = client<{ Check: Unary<{ service: string }, { status: number }> }>(
-      "grpc.health.v1.Health",
-      port,
-    );
-    const status = await new Promise<number>((resolve, reject) =>
-      health.Check({ service: "envoy.service.auth.v3.Authorization" }, (error, response) =>
-        error === null ? resolve(response.status) : reject(error),
-      ),
-    );
-    expect(status).toBe(1); // SERVING
+    expect(await healthStatus(port, "envoy.service.auth.v3.Authorization")).toBe(1); // SERVING
 
-    const authz = client<{ Check: Unary<unknown, { status: { code: number } }> }>(
-      "envoy.service.auth.v3.Authorization",
-      port,
-    );
+    const authz = checkClient(port);
     const pem = readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8");
-    const response = await new Promise<{ status: { code: number } }>((resolve, reject) =>
-      authz.Check(
-        checkRequest({
-          path: "/v1/accounts?iban=DE89370400440532013000",
-          certPem: pem,
-          headers: { cookie: "s=1" },
-        }),
-        (error, value) => (error === null ? resolve(value) : reject(error)),
-      ),
+    const response = await authz.check(
+      checkRequest({
+        path: "/v1/accounts?iban=DE89370400440532013000",
+        certPem: pem,
+        headers: { cookie: "s=1" },
+      }),
     );
     expect(response.status.code).toBe(0);
     const listening = service.lines.find((line) => line.msg === "ext_authz listening");
@@ -124,8 +94,7 @@ describe("the service process", () => {
     expect(everything).not.toContain(pem.split("\n")[1]);
     expect(everything).not.toContain("s=1");
 
-    (health as unknown as grpc.Client).close();
-    (authz as unknown as grpc.Client).close();
+    authz.close();
     service.child.kill("SIGTERM");
     expect(await service.exited).toBe(0);
     expect(service.lines.some((line) => line.msg === "stopped")).toBe(true);
@@ -211,18 +180,14 @@ describe("the service process under a flood of hostile certificates (issue 13, i
       () => service.lines.find((line) => line.msg === "ext_authz listening")?.port as number | undefined,
       "the listening line",
     );
-    const authz = client<{ Check: Unary<unknown, { status: { code: number } }> }>(
-      "envoy.service.auth.v3.Authorization",
-      port,
-    );
+    const authz = checkClient(port);
     // An RPC error fails the test with the service's stderr, where a crash says "heap out of memory".
     const check = (certPem: string) =>
-      new Promise<number>((resolve, reject) =>
-        authz.Check(checkRequest({ path: "/v1/accounts", certPem }), (error, value) =>
-          error === null
-            ? resolve(value.status.code)
-            : reject(new Error(`${error.message}; service stderr: ${service.stderr().slice(-400)}`)),
-        ),
+      authz.check(checkRequest({ path: "/v1/accounts", certPem })).then(
+        (value) => value.status.code,
+        (error: Error) => {
+          throw new Error(`${error.message}; service stderr: ${service.stderr().slice(-400)}`);
+        },
       );
 
     const hostile = hostileCertificates(4500);
@@ -245,7 +210,7 @@ describe("the service process under a flood of hostile certificates (issue 13, i
     // issuer named for on-call is cut to a bounded prefix.
     expect(String(untrusted?.detail)).not.toContain("hostile-unit-");
     expect(String(untrusted?.certIssuer).length).toBeLessThanOrEqual(201);
-    (authz as unknown as grpc.Client).close();
+    authz.close();
     service.child.kill("SIGTERM");
     expect(await service.exited).toBe(0);
   }, 300_000);

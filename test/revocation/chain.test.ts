@@ -7,7 +7,8 @@ import { createRevocationChecker } from "../../src/revocation/checker.js";
 import { revocationConfigSchema } from "../../src/revocation/config.js";
 import { type RevocationChecker, revocationDenial } from "../../src/revocation/revocation.js";
 import { prepareChainSubject } from "../../src/revocation/subject.js";
-import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { openssl } from "../support/openssl_ca.js";
 import { CHAIN_PATH, type ChainLab, crlPem, startChainLab } from "./chain_lab.js";
 

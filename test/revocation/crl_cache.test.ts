@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IssuedCertificate, issueCertificate } from "../../src/demo/certificate_factory.js";
 import { createRevocationChecker } from "../../src/revocation/checker.js";
@@ -7,6 +6,7 @@ import { revocationConfigSchema } from "../../src/revocation/config.js";
 import type { RevocationEvent } from "../../src/revocation/events.js";
 import type { RevocationSubject } from "../../src/revocation/revocation.js";
 import { prepareSubject } from "../../src/revocation/subject.js";
+import { listenOnLoopback } from "../support/ports.js";
 
 /**
  * A CRL server that accepts and never answers: every request is held open until the test closes the
@@ -34,8 +34,7 @@ class HangingServer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    const { port } = this.#server.address() as AddressInfo;
+    const port = await listenOnLoopback(this.#server);
     this.url = `http://127.0.0.1:${port}/hang/ca.crl`;
   }
 

@@ -10,7 +10,8 @@ import { lookupSerial, type VerifiedCrl, verifyCrl } from "../../src/revocation/
 import { type RevocationStatus, revocationDenial } from "../../src/revocation/revocation.js";
 import { normaliseSerialHex } from "../../src/revocation/subject.js";
 import { certificateParts } from "../../src/trust/certificate_der.js";
-import { checkRequest, headerValue, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { startGatekeeper } from "../support/gatekeeper.js";
 import { OpensslCa } from "../support/openssl_ca.js";
 import { bigCrl, der, rawEntry, rawExtension, reasonCodeValue, utcTime } from "./big_crl.js";
 import { PATH, type RevocationLab, startRevocationLab } from "./lab.js";

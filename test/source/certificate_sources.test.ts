@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import type { CheckInput } from "../../src/foundation/check_input.js";
 import { checkInput } from "../support/check_input.js";
+import { expectError } from "../support/expect_ok.js";
 import { type ForwardingOptions, forwardingOf } from "../support/gatekeeper.js";
 import { byteSequence, envoyEncode, xfccElement } from "./encodings.js";
 
@@ -57,11 +58,9 @@ describe("forwarded headers and the trusted-hop rule", () => {
       address: "198.51.100.7",
       headers: { "x-forwarded-client-cert": "garbage" },
     });
-    expect(result?.ok).toBe(false);
-    if (result !== undefined && !result.ok) {
-      expect(result.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
-      expect(result.error.detail).toContain("198.51.100.7");
-    }
+    expectError(result);
+    expect(result.error.reason).toBe("CERT_FORWARDED_UNTRUSTED_HOP");
+    expect(result.error.detail).toContain("198.51.100.7");
   });
 
   it("denies a Client-Cert-Chain alone from an untrusted peer: any forwarded certificate header counts", () => {

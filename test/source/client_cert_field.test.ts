@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { decodeClientCert } from "../../src/source/decoding/client_cert_field.js";
+import { expectOk } from "../support/expect_ok.js";
 import { byteSequence } from "./encodings.js";
 
 const MAX = 16_384;
@@ -17,8 +18,7 @@ beforeAll(async () => {
 describe("RFC 9440 Client-Cert and Client-Cert-Chain", () => {
   it("reads the leaf from a Byte Sequence of DER", () => {
     const decoded = decodeClientCert(byteSequence(leaf), undefined, MAX);
-    expect(decoded.ok).toBe(true);
-    if (!decoded.ok) return;
+    expectOk(decoded);
     expect(decoded.value.der.equals(leaf)).toBe(true);
     expect(decoded.value.via).toBe("client-cert");
     expect(decoded.value.offered).toEqual([]);
@@ -28,8 +28,7 @@ describe("RFC 9440 Client-Cert and Client-Cert-Chain", () => {
     const root = Buffer.from(pki.root.cert.rawData);
     const chain = `${byteSequence(intermediate)}, ${byteSequence(root)}`;
     const decoded = decodeClientCert(byteSequence(leaf), chain, MAX);
-    expect(decoded.ok).toBe(true);
-    if (!decoded.ok) return;
+    expectOk(decoded);
     expect(decoded.value.offered.map((der) => der.toString("hex"))).toEqual([
       intermediate.toString("hex"),
       root.toString("hex"),

@@ -1,14 +1,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
-import {
-  checkRequest,
-  type GatekeeperOptions,
-  headerValue,
-  type RequestSpec,
-  type RunningGatekeeper,
-  startGatekeeper,
-} from "../support/gatekeeper.js";
+import { checkRequest, headerValue, type RequestSpec } from "../support/check_request.js";
+import { type GatekeeperOptions, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { byteSequence, xfccElement } from "./encodings.js";
 
 /**

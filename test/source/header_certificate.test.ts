@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { decodeHeaderCertificate } from "../../src/source/decoding/header_certificate.js";
+import { expectOk } from "../support/expect_ok.js";
 import { traefikCertificates } from "./encodings.js";
 
 const MAX = 16_384;
@@ -15,8 +16,7 @@ beforeAll(async () => {
 describe("a plain header carrying the certificate", () => {
   it("reads URL-encoded PEM, as nginx's $ssl_client_escaped_cert sends it", () => {
     const decoded = decodeHeaderCertificate(encodeURIComponent(pki.tpps["tpp-pi"].pem), MAX);
-    expect(decoded.ok).toBe(true);
-    if (!decoded.ok) return;
+    expectOk(decoded);
     expect(decoded.value.der.equals(leaf)).toBe(true);
     expect(decoded.value.via).toBe("header");
     expect(decoded.value.offered).toEqual([]);

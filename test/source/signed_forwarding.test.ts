@@ -10,7 +10,8 @@ import { ConfigError } from "../../src/foundation/config_error.js";
 import { buildForwarding } from "../../src/source/provenance/forwarding.js";
 import { trustedHopsSchema } from "../../src/source/provenance/source_config.js";
 import { checkInput } from "../support/check_input.js";
-import { checkRequest, headerValue, type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../support/gatekeeper.js";
 import { xfccElement } from "./encodings.js";
 import { type SignedRequest, signRequest } from "./message_signature/signer.js";
 

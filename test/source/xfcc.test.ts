@@ -6,6 +6,7 @@ import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
 import { decodeXfcc } from "../../src/source/decoding/xfcc.js";
 import { envoyElement } from "../../src/source/decoding/xfcc_element.js";
 import { parseXfcc } from "../../src/source/decoding/xfcc_header.js";
+import { expectOk } from "../support/expect_ok.js";
 import { xfccElement } from "./encodings.js";
 import { envoyXfccHeader } from "./envoy_xfcc.js";
 
@@ -134,8 +135,7 @@ describe("the certificate in an XFCC header", () => {
     );
     expect(header).toContain("%0A");
     const decoded = decodeXfcc(header!, MAX);
-    expect(decoded.ok).toBe(true);
-    if (!decoded.ok) return;
+    expectOk(decoded);
     expect(decoded.value.der.equals(Buffer.from(leaf.cert.rawData))).toBe(true);
     expect(decoded.value.via).toBe("xfcc");
     expect(decoded.value.offered).toEqual([]);
@@ -208,8 +208,7 @@ describe("the certificate in an XFCC header", () => {
       { cert: true, chain: true },
     );
     const decoded = decodeXfcc(header!, MAX);
-    expect(decoded.ok).toBe(true);
-    if (!decoded.ok) return;
+    expectOk(decoded);
     expect(decoded.value.offered).toHaveLength(1);
     expect(decoded.value.offered[0]!.equals(der(pki.intermediate.pem))).toBe(true);
   });
@@ -231,8 +230,9 @@ describe("the certificate in an XFCC header", () => {
     const alone = decodeXfcc(xfccElement({ cert: leaf }), MAX);
     const chained = decodeXfcc(xfccElement({ cert: leaf, chain: `${leaf}${pki.intermediate.pem}` }), MAX);
     const rooted = decodeXfcc(xfccElement({ cert: leaf, chain: `${leaf}${pki.root.pem}` }), MAX);
-    expect(alone.ok && chained.ok && rooted.ok).toBe(true);
-    if (!alone.ok || !chained.ok || !rooted.ok) return;
+    expectOk(alone);
+    expectOk(chained);
+    expectOk(rooted);
     expect(alone.value.cacheKey).toBe(alone.value.sha256);
     expect(chained.value.sha256).toBe(alone.value.sha256);
     expect(new Set([alone.value.cacheKey, chained.value.cacheKey, rooted.value.cacheKey]).size).toBe(3);

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { issueCertificate, psd2Roles } from "../../src/demo/certificate_factory.js";
 import { PROJECT_ROOT } from "../../src/foundation/project_root.js";
-import { checkRequest, headerValue } from "./gatekeeper.js";
-import { checkClient } from "./grpc_client.js";
+import { checkRequest, headerValue } from "./check_request.js";
+import { checkClient } from "./ext_authz_client.js";
 import type { OpensslCa } from "./openssl_ca.js";
 import { startServiceProcess } from "./service_process.js";
 

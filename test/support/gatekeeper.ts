@@ -1,4 +1,3 @@
-import * as grpc from "@grpc/grpc-js";
 import type { X509Certificate } from "@peculiar/x509";
 import pino from "pino";
 import { AuthorizationServer } from "../../src/envoy/server.js";
@@ -12,7 +11,8 @@ import { buildForwarding, type Forwarding } from "../../src/source/provenance/fo
 import { sniSchema, sourcesSchema, trustedHopsSchema } from "../../src/source/provenance/source_config.js";
 import { trustStoreFromCertificates } from "../../src/trust/trust_store.js";
 import type { ChainVerifier } from "../../src/trust/trusted_lists/list_trust.js";
-import { checkClient } from "./grpc_client.js";
+import type { CheckRequestObject } from "./check_request.js";
+import { checkClient } from "./ext_authz_client.js";
 
 export interface GatekeeperOptions {
   readonly anchors: readonly X509Certificate[];
@@ -50,10 +50,6 @@ export interface RunningGatekeeper {
   /** Sends raw protobuf bytes and returns the raw response bytes: no project proto involved. */
   checkRaw(request: Buffer): Promise<Buffer>;
   close(): Promise<void>;
-}
-
-export interface CheckRequestObject {
-  attributes: Record<string, unknown>;
 }
 
 /** The core every edge calls, with an in-memory trust store and policy, logging nowhere. */
@@ -96,25 +92,14 @@ export async function startGatekeeper(options: GatekeeperOptions): Promise<Runni
   const server = new AuthorizationServer({ gatekeeper, logger });
   const port = await server.listen("127.0.0.1", 0);
   const client = checkClient(port);
-  const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     port,
     gate,
     server,
     check: (request) => client.check(request),
-    checkRaw: (request) =>
-      new Promise((resolve, reject) => {
-        raw.makeUnaryRequest(
-          "/envoy.service.auth.v3.Authorization/Check",
-          (bytes: Buffer) => bytes,
-          (bytes: Buffer) => bytes,
-          request,
-          (error, value) => (error === null && value !== undefined ? resolve(value) : reject(error)),
-        );
-      }),
+    checkRaw: (request) => client.checkBytes(request),
     close: async () => {
       client.close();
-      raw.close();
       await server.stop(1000);
     },
   };
@@ -136,66 +121,4 @@ export function forwardingOf(
     },
     "test-config.yaml",
   );
-}
-
-/** Envoy's encoding of `source.certificate`: the PEM, percent-encoded. */
-export function envoyCertificate(pem: string): string {
-  return encodeURIComponent(pem);
-}
-
-export interface RequestSpec {
-  readonly method?: string;
-  readonly path: string;
-  readonly certPem?: string;
-  readonly rawCertificate?: string;
-  readonly headers?: Record<string, string>;
-  readonly contextExtensions?: Record<string, string>;
-  readonly rawHeaders?: boolean;
-  /** Envoy's `source.address` (default 127.0.0.1) and `source.principal`. */
-  readonly sourceAddress?: string;
-  readonly principal?: string;
-  /** Envoy's `tls_session.sni`. */
-  readonly sni?: string;
-}
-
-/** A CheckRequest as Envoy fills it (headers map including pseudo-headers; or header_map when raw). */
-export function checkRequest(spec: RequestSpec): CheckRequestObject {
-  const method = spec.method ?? "GET";
-  const headers: Record<string, string> = {
-    ":method": method,
-    ":path": spec.path,
-    ":authority": "api.bank.example",
-    "x-request-id": "req-1",
-    ...spec.headers,
-  };
-  const certificate =
-    spec.rawCertificate ?? (spec.certPem === undefined ? undefined : envoyCertificate(spec.certPem));
-  const http = spec.rawHeaders
-    ? {
-        id: "req-1",
-        method,
-        path: spec.path,
-        host: "api.bank.example",
-        header_map: {
-          headers: Object.entries(headers).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })),
-        },
-      }
-    : { id: "req-1", method, path: spec.path, host: "api.bank.example", headers };
-  return {
-    attributes: {
-      source: {
-        address: { socket_address: { address: spec.sourceAddress ?? "127.0.0.1", port_value: 50000 } },
-        ...(spec.principal === undefined ? {} : { principal: spec.principal }),
-        ...(certificate === undefined ? {} : { certificate }),
-      },
-      request: { http },
-      context_extensions: spec.contextExtensions ?? {},
-      ...(spec.sni === undefined ? {} : { tls_session: { sni: spec.sni } }),
-    },
-  };
-}
-
-export function headerValue(response: WireCheckResponse, name: string): string | undefined {
-  const headers = response.ok_response?.headers ?? response.denied_response?.headers ?? [];
-  return headers.find((option) => option.header.key === name)?.header.value;
 }

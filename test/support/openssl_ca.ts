@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { X509Certificate } from "@peculiar/x509";
 import type { Issuer } from "../../src/demo/certificate_factory.js";
+import { freePort, listenOnLoopback } from "./ports.js";
 
 /**
  * A real PKI for tests, made by the openssl command line: a CA (`openssl ca`, index.txt, CRLs from
@@ -427,8 +427,7 @@ export class LoopbackServer {
 
   static async start(): Promise<LoopbackServer> {
     const self = new LoopbackServer();
-    await new Promise<void>((resolve) => self.#server.listen(0, "127.0.0.1", resolve));
-    const { port } = self.#server.address() as AddressInfo;
+    const port = await listenOnLoopback(self.#server);
     self.#origin = `http://127.0.0.1:${port}`;
     return self;
   }
@@ -556,9 +555,5 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 
 /** A loopback URL where nothing listens: a responder that is down (connection refused). */
 export async function closedPortUrl(path = "/"): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}${path}`;
+  return `http://127.0.0.1:${await freePort()}${path}`;
 }

@@ -41,10 +41,10 @@ interface DecodedEntry<T> {
  * once admitted; a malformed or not yet admitted value is decoded again each time, which costs little and
  * keeps junk from evicting good entries.
  *
- * The map is keyed by the value's last PROBE_CHARS characters and a hit is confirmed by comparing the
- * whole value: a Map lookup hashes its key, and hashing a fresh 2 KiB string on every request cost more
- * than the rest of the warm path. Two values sharing a tail only share a slot (each decode replaces the
- * other); they are never confused.
+ * The map is keyed by the value's last PROBE_CHARS characters and a hit is confirmed by comparing the whole
+ * value: a Map lookup hashes its key, and hashing the fresh certificate string of every request was the warm
+ * path's largest cost (bench/results.md, "Design measurements"). Two values sharing a tail only share a slot
+ * (each decode replaces the other); they are never confused.
  */
 export class DecodedValues<T> {
   private readonly decoded: LRUCache<string, DecodedEntry<T>>;

@@ -65,7 +65,7 @@ export function admitWhenChained(
  * What a decoded-certificate cache keeps: the hashes and the origin, without the DER. The warm path reads
  * only the cache key (its verdict is cached); the DER is needed again only when the verdict has left its
  * cache, and is then decoded again from the encoded value, which the cache keeps anyway to confirm a hit.
- * Saves the DER and its buffer, about 1 KiB per cached certificate (bench/memory-results.md).
+ * Saves the DER and its buffer for every cached certificate (bench/results.md, "Design measurements").
  */
 function lean(
   value: PresentedCertificate,
@@ -94,8 +94,8 @@ function lean(
 
 /**
  * A copy in memory of its own. A small Buffer decoded from base64 is a slice of Node's shared 8 KiB pool,
- * and a cached slice keeps the whole slab alive, with whatever short-lived bytes were decoded next to it:
- * measured at about 8 KiB of RSS per cached certificate.
+ * and a cached slice keeps the whole slab alive, with whatever short-lived bytes were decoded next to it
+ * (what that cost: bench/results.md, "Design measurements").
  */
 function owned(bytes: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(bytes.length);

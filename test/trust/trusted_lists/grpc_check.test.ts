@@ -8,12 +8,8 @@ import {
 import { trustedListsConfigSchema } from "../../../src/trust/trusted_lists/config.js";
 import { ListTrust } from "../../../src/trust/trusted_lists/list_trust.js";
 import { TrustedListStore } from "../../../src/trust/trusted_lists/store.js";
-import {
-  checkRequest,
-  headerValue,
-  type RunningGatekeeper,
-  startGatekeeper,
-} from "../../support/gatekeeper.js";
+import { checkRequest, headerValue } from "../../support/check_request.js";
+import { type RunningGatekeeper, startGatekeeper } from "../../support/gatekeeper.js";
 import { ASI, STATUS, signedTsl } from "./tl_builder.js";
 
 /**

@@ -9,8 +9,8 @@ import {
   psd2Roles,
 } from "../../../src/demo/certificate_factory.js";
 import { type RunningService, startService } from "../../../src/service.js";
-import { checkRequest, headerValue } from "../../support/gatekeeper.js";
-import { checkClient } from "../../support/grpc_client.js";
+import { checkRequest, headerValue } from "../../support/check_request.js";
+import { checkClient } from "../../support/ext_authz_client.js";
 import { ASI, STATUS, signedTsl } from "./tl_builder.js";
 
 /**
