@@ -7,6 +7,7 @@ import {
   revocationText,
   startSummary,
 } from "../config/findings.js";
+import { preflight } from "../config/preflight.js";
 import { type LoadedSnapshot, loadSnapshot } from "../config/snapshot.js";
 import type { PolicyCounts } from "../policy/policy.js";
 import type { CheckConfigCommand } from "./args.js";
@@ -53,6 +54,9 @@ export async function runCheckConfig(command: CheckConfigCommand, now: () => Dat
   const at = command.at ?? now();
   const snapshot = loadSnapshot(command.configFile, { now: () => at });
   try {
+    // What the service would only learn at bind or open time, in the words it would use.
+    const [problem] = await preflight(snapshot.config);
+    if (problem !== undefined) throw problem;
     const summary = await summarise(snapshot, at);
     return {
       stdout: command.json ? renderJson(summary) : renderSummary(summary),

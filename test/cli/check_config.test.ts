@@ -196,6 +196,35 @@ describe("qwac check-config refuses what the service would refuse, exit 2", () =
     expect(run.stderr).toMatch(/^config error: .*ai\.pem: trust\.anchors: .* is not a CA/);
   });
 
+  it("names listen.host when it is no address of this machine, as the service's start would", async () => {
+    // 192.0.2.1 (RFC 5737, documentation only) is on no interface: checked against the interfaces, no packet sent.
+    const file = write(
+      dir,
+      "foreign-host.yaml",
+      `listen: { host: 192.0.2.1 }\ntrust:\n  anchors: root.pem\npolicy: ${BERLIN_GROUP}\n`,
+    );
+    const run = await runQwac(["check-config", file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `config error: ${file}: listen.host: 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL)\n`,
+    );
+  });
+
+  it("names audit.file when a file stands where its folder must be", async () => {
+    write(dir, "not-a-folder", "");
+    const file = write(
+      dir,
+      "audit-blocked.yaml",
+      `trust:\n  anchors: root.pem\npolicy: ${BERLIN_GROUP}\naudit: { file: not-a-folder/audit.log }\n`,
+    );
+    const run = await runQwac(["check-config", file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `config error: ${file}: audit.file: cannot create the folder ${join(dir, "not-a-folder")}: ` +
+        "a file, not a folder, is in the way (EEXIST)\n",
+    );
+  });
+
   it("reports a missing config file without a stack trace", async () => {
     const run = await runQwac(["check-config", join(dir, "absent.yaml")]);
     expect(run.code).toBe(2);
