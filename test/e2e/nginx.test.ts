@@ -12,6 +12,7 @@ import { type RunningService, startService } from "../../src/service.js";
 import { killRunningOpenssl, LoopbackServer, OpensslCa } from "../support/openssl_ca.js";
 import { freePort, listenOnLoopback } from "../support/ports.js";
 import {
+  ACCESS_LOG_MARKER,
   curlRaw,
   documentedNginxBlock,
   type HttpAnswer,
@@ -198,6 +199,19 @@ run("nginx auth_request in front of the HTTP mode", () => {
     expect(answer.status).toBe(400);
     expect(answer.headers.get("x-authz-reason")).toBe("PATH_INVALID");
     expect(JSON.parse(answer.body).tppMessages[0].code).toBe("FORMAT_ERROR");
+    // As docs/proxies.md says: auth_request logs every status but 2xx/401/403 as unexpected.
+    expect(await nginx.errorLog()).toContain("auth request unexpected status: 400");
+  });
+
+  it("keeps the query, which can carry PSU data, out of the documented access log", async () => {
+    const iban = "DE89370400440532013000";
+    const answer = await curl({ path: `/v1/accounts?iban=${iban}`, tpp: tpps.ai });
+    expect(answer.status).toBe(200);
+    const lines = await waitForLines(accessLogFile(), (text) =>
+      text.includes('"GET /v1/accounts HTTP/1.1" 200'),
+    );
+    expect(lines).not.toContain(iban);
+    expect(lines).toContain(`tpp=${tpps.ai.organizationId}`);
   });
 
   it("refuses a TLS 1.2 handshake with a suite other than ECDHE with AES-GCM", async () => {
@@ -311,6 +325,11 @@ async function startDocumentedNginx(): Promise<RunningNginx> {
   await writeFile(serverCert, server.pem);
   await writeFile(serverKey, server.keyPem, { mode: 0o600 });
   const port = await freePort();
+  const accessLog = substitute(
+    await documentedNginxBlock(ACCESS_LOG_MARKER),
+    { "/var/log/nginx/psd2-access.log": accessLogFile() },
+    "docs/proxies.md access-log block",
+  );
   const block = substitute(await documentedNginxBlock(), {
     "listen 443 ssl;": `listen 127.0.0.1:${port} ssl;`,
     "server 127.0.0.1:9192;": `server 127.0.0.1:${service.httpPort};`,
@@ -318,8 +337,10 @@ async function startDocumentedNginx(): Promise<RunningNginx> {
     "/etc/nginx/tls/api.bank.example.pem": serverCert,
     "/etc/nginx/tls/api.bank.example.key": serverKey,
   });
-  return startNginx(dir, block, port);
+  return startNginx(dir, `${accessLog}\n${block}`, port, { accessLog: true });
 }
+
+const accessLogFile = (): string => join(dir, "psd2-access.log");
 
 interface CurlSpec {
   readonly path: string;
@@ -356,4 +377,15 @@ async function curlDenied(spec: CurlSpec): Promise<CurlAnswer> {
   const answer = await curl(spec);
   expect(received.length, "the upstream was called for a denied request").toBe(before);
   return answer;
+}
+
+/** nginx writes an access line when the request ends: poll the file a bounded number of times. */
+async function waitForLines(file: string, ready: (text: string) => boolean): Promise<string> {
+  let text = "";
+  for (let i = 0; i < 50; i++) {
+    text = await readFile(file, "utf8").catch(() => "");
+    if (ready(text)) return text;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no such line in ${file}:\n${text}`);
 }

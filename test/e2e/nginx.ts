@@ -23,12 +23,13 @@ export function njsInstalled(): boolean {
 
 const DOC = new URL("../../docs/proxies.md", import.meta.url);
 const MARKER = "<!-- nginx-gatekeeper: this block is run by test/e2e/nginx.test.ts -->";
+export const ACCESS_LOG_MARKER = "<!-- nginx-access-log: this block is run by test/e2e/nginx.test.ts -->";
 
-/** The documented nginx block, exactly as an operator copies it. */
-export async function documentedNginxBlock(): Promise<string> {
+/** The documented nginx block (or the one after `marker`), exactly as an operator copies it. */
+export async function documentedNginxBlock(marker: string = MARKER): Promise<string> {
   const doc = await readFile(DOC, "utf8");
-  const at = doc.indexOf(MARKER);
-  if (at < 0) throw new Error("docs/proxies.md: the tested nginx block's marker is missing");
+  const at = doc.indexOf(marker);
+  if (at < 0) throw new Error(`docs/proxies.md: the marker ${marker} is missing`);
   const match = /```nginx\n([\s\S]*?)```/.exec(doc.slice(at));
   if (match?.[1] === undefined) throw new Error("docs/proxies.md: no ```nginx block after the marker");
   return match[1];
@@ -61,6 +62,8 @@ export interface RunningNginx {
 export interface NginxOptions {
   /** Dynamic modules to load (`load_module`), e.g. NJS_MODULE. */
   readonly modules?: readonly string[];
+  /** Leave access logging to the block (default: `access_log off`). */
+  readonly accessLog?: boolean;
 }
 
 /**
@@ -77,7 +80,7 @@ export async function startNginx(
   await mkdir(temp, { recursive: true });
   const conf = join(dir, "nginx.conf");
   const errorLog = join(dir, "error.log");
-  await writeFile(conf, wrap(httpBlock, temp, options.modules ?? []));
+  await writeFile(conf, wrap(httpBlock, temp, options.modules ?? [], options.accessLog ?? false));
   await checkConfig(dir, conf, errorLog);
   const child = spawn(
     "nginx",
@@ -120,7 +123,7 @@ export async function startNginx(
  * As root, nginx's workers switch to an unprivileged user; they must be able to reach the prefix (the
  * test makes it 0755) and write its temp directories, which nginx creates for them.
  */
-function wrap(httpBlock: string, temp: string, modules: readonly string[]): string {
+function wrap(httpBlock: string, temp: string, modules: readonly string[], accessLog: boolean): string {
   const asRoot = process.getuid?.() === 0;
   return [
     ...modules.map((module) => `load_module ${module};`),
@@ -128,7 +131,7 @@ function wrap(httpBlock: string, temp: string, modules: readonly string[]): stri
     "worker_processes 1;",
     "events { worker_connections 64; }",
     "http {",
-    "    access_log off;",
+    ...(accessLog ? [] : ["    access_log off;"]),
     `    client_body_temp_path ${join(temp, "body")};`,
     `    proxy_temp_path ${join(temp, "proxy")};`,
     `    fastcgi_temp_path ${join(temp, "fastcgi")};`,
