@@ -2,6 +2,7 @@ import { deniedCertificateFields, revocationLabel } from "../decision/certificat
 import type { Decision, Deny } from "../decision/decision.js";
 import type { TppIdentity } from "../decision/identity.js";
 import type { CheckInput } from "../foundation/check_input.js";
+import { allowLineWriter } from "./allow_line.js";
 import type { Logger } from "./log.js";
 
 /**
@@ -12,8 +13,11 @@ import type { Logger } from "./log.js";
  */
 export class DecisionLog {
   private readonly perTpp = new WeakMap<TppIdentity, Logger>();
+  private readonly allowLine: ReturnType<typeof allowLineWriter>;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    this.allowLine = allowLineWriter(logger);
+  }
 
   write(input: CheckInput, decision: Decision, micros: number): void {
     // The parent's level decides (a reload may change it); children are made only while info is on.
@@ -23,6 +27,18 @@ export class DecisionLog {
       logger.info(this.denialLine(input, decision, micros), "deny");
       return;
     }
+    const revocation = revocationLabel(decision.revocation);
+    if (this.allowLine !== undefined && decision.wouldDeny === undefined) {
+      this.allowLine(logger, {
+        reqId: input.requestId,
+        method: input.method,
+        path: decision.path,
+        revocation,
+        via: decision.certificateVia,
+        us: micros,
+      });
+      return;
+    }
     const line = {
       reqId: input.requestId,
       method: input.method,
@@ -30,7 +46,7 @@ export class DecisionLog {
       decision: "allow",
       wouldDeny: decision.wouldDeny?.reason,
       detail: decision.wouldDeny?.detail,
-      revocation: revocationLabel(decision.revocation),
+      revocation,
       via: decision.certificateVia,
       us: micros,
     };
