@@ -85,32 +85,36 @@ export interface Child {
 
 /**
  * Starts a node script (through tsx) with its stdout going to /dev/null, pinned to `cpu` when given, and
- * waits (bounded) until `port` answers HTTP.
+ * waits (bounded) until `port` answers HTTP on `probePath` (default `/`).
  */
 export async function startNode(
   args: readonly string[],
   port: number,
   cpu: number | undefined,
-  probe: { path: string; headers?: Record<string, string> } = { path: "/" },
+  options: { probePath?: string; env?: Readonly<Record<string, string>> } = {},
 ): Promise<Child> {
   const node = [process.execPath, "--import", "tsx", ...args];
   const command = cpu === undefined ? node : ["taskset", "-c", String(cpu), ...node];
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ["ignore", "ignore", "inherit"],
     cwd: PROJECT_ROOT,
+    env: { ...process.env, ...options.env },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const handle: Child = {
     process: child,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
+      await Promise.race([
+        exited,
+        sleep(10_000, undefined, { ref: false }).then(() => child.kill("SIGKILL")),
+      ]);
       await exited;
     },
   };
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) break;
-    const answered = await fetch(`http://127.0.0.1:${port}${probe.path}`, { headers: probe.headers ?? {} })
+    const answered = await fetch(`http://127.0.0.1:${port}${options.probePath ?? "/"}`)
       .then(async (response) => {
         await response.arrayBuffer();
         return true;

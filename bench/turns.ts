@@ -65,10 +65,15 @@ export function percentile(sorted: readonly number[], q: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
 }
 
-export const TABLE_HEAD = [
-  "| concurrency | service req/s | bare req/s | ratio: median round (range) | service p50 / p99 µs | bare p50 / p99 µs | added p50 / p99 µs |",
-  "|---:|---:|---:|---:|---:|---:|---:|",
-].join("\n");
+/** The rows' header; the two columns are named for what is measured against what. */
+export function tableHead(service = "service", bare = "bare"): string {
+  return [
+    `| concurrency | ${service} req/s | ${bare} req/s | ratio: median round (range) | ${service} p50 / p99 µs | ${bare} p50 / p99 µs | added p50 / p99 µs |`,
+    "|---:|---:|---:|---:|---:|---:|---:|",
+  ].join("\n");
+}
+
+export const TABLE_HEAD = tableHead();
 
 /** One table row: the median round's ratio, with the lowest and highest. */
 export function row(load: string, { service, bare, ratios }: Pair): string {
