@@ -28,7 +28,7 @@ import {
 import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
 import { type Child, freePort, httpModeConfig, pinning, startNode } from "./http.bench.js";
 import { writeResults } from "./results_file.js";
-import { type Drive, medianRatio, row, tableHead, turns } from "./turns.js";
+import { type Drive, medianRatio, ratioCell, row, tableHead, turns } from "./turns.js";
 
 export const NGINX_SECTION_TITLE = "## 7. The whole chain: nginx (mTLS, auth_request) -> service -> upstream";
 const LEVELS = [1, 4, 16, 64];
@@ -41,9 +41,20 @@ const REQUEST_ID = "8f0d5b0a-1c1e-4a8e-9a51-3f1f2f4f5d6e";
 /** Client connections, connections to the service and to the upstream, with room to spare. */
 const WORKER_CONNECTIONS = 1024;
 
-interface Ports {
-  readonly withGatekeeper: number;
-  readonly without: number;
+/** The three front ends measured: the documented block, that block before keep-alive, no gatekeeper. */
+type Front = "gatekeeper" | "noKeepalive" | "without";
+const FRONTS: readonly Front[] = ["gatekeeper", "noKeepalive", "without"];
+type Ports = Readonly<Record<Front, number>>;
+
+/** The documented block's keep-alive lines, removed for the "before" chain (issue 17 added them). */
+const KEEPALIVE_LINES = [
+  "    keepalive 16;            # idle connections kept open per worker: no TCP handshake per auth request\n",
+  "        proxy_http_version 1.1;                # keep-alive needs HTTP/1.1 ...\n",
+  '        proxy_set_header Connection "";        # ... and no "Connection: close"\n',
+];
+
+async function ports(): Promise<Ports> {
+  return { gatekeeper: await freePort(), noKeepalive: await freePort(), without: await freePort() };
 }
 
 export async function nginxSection(): Promise<string[]> {
@@ -63,36 +74,33 @@ export async function nginxSection(): Promise<string[]> {
     const config = httpModeConfig(dir, await freePort(), httpPort);
     children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], httpPort, cpu.server));
 
-    const front: Ports = { withGatekeeper: await freePort(), without: await freePort() };
+    const front = await ports();
     const block = await documentedNginxBlock();
-    for (const [name, port, gatekeeper] of [
-      ["front-gatekeeper", front.withGatekeeper, true],
-      ["front-bare", front.without, false],
-    ] as const) {
+    for (const name of FRONTS) {
       const replacements: Record<string, string> = {
-        "listen 443 ssl;": `listen 127.0.0.1:${port} ssl;`,
+        "listen 443 ssl;": `listen 127.0.0.1:${front[name]} ssl;`,
         "server 127.0.0.1:9192;": `server 127.0.0.1:${httpPort};`,
         "server 127.0.0.1:8080;": `server 127.0.0.1:${upstreamPort};`,
         "/etc/nginx/tls/api.bank.example.pem": tls.cert,
         "/etc/nginx/tls/api.bank.example.key": tls.key,
       };
-      if (!gatekeeper) replacements["auth_request /_gatekeeper/authz;"] = "auth_request off;";
+      if (name === "without") replacements["auth_request /_gatekeeper/authz;"] = "auth_request off;";
+      if (name === "noKeepalive") for (const line of KEEPALIVE_LINES) replacements[line] = "";
       proxies.push(
-        await startNginx(join(dir, name), substitute(block, replacements), port, {
+        await startNginx(join(dir, name), substitute(block, replacements), front[name], {
           workerConnections: WORKER_CONNECTIONS,
           ...(cpu.server === undefined ? {} : { cpu: cpu.server }),
         }),
       );
     }
-    const client: Ports = { withGatekeeper: await freePort(), without: await freePort() };
+    const client = await ports();
     proxies.push(
-      await startNginx(join(dir, "tpp"), tppBlock(dir, client, front), client.withGatekeeper, {
+      await startNginx(join(dir, "tpp"), tppBlock(dir, client, front), client.gatekeeper, {
         workerConnections: WORKER_CONNECTIONS,
         ...(cpu.load === undefined ? {} : { cpu: cpu.load }),
       }),
     );
-    await expectAllowed(client.withGatekeeper, true);
-    await expectAllowed(client.without, false);
+    for (const name of FRONTS) await expectAllowed(client[name], name !== "without");
 
     const drive: Drive = async (port, concurrency) =>
       runH2loadHttp1({
@@ -104,15 +112,15 @@ export async function nginxSection(): Promise<string[]> {
         seconds: SECONDS,
         ...(cpu.load === undefined ? {} : { cpu: cpu.load }),
       });
-    await drive(client.withGatekeeper, 16); // warm every cache, pool and JIT on the way
-    await drive(client.without, 16);
+    for (const name of FRONTS) await drive(client[name], 16); // warm every cache, pool and JIT on the way
     const rows: string[] = [];
     const medians: string[] = [];
     for (const concurrency of LEVELS) {
-      const pair = await turns(drive, ROUNDS, client.withGatekeeper, client.without, concurrency);
+      const pair = await turns(drive, ROUNDS, client.gatekeeper, client.without, concurrency);
       rows.push(row(`${concurrency}`, pair));
       medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
     }
+    const before = await turns(drive, ROUNDS, client.noKeepalive, client.without, 16);
     const pinned =
       cpu.server === undefined
         ? "Nothing pinned (fewer than two CPUs or no taskset)."
@@ -124,6 +132,8 @@ export async function nginxSection(): Promise<string[]> {
       ...rows,
       "",
       `Median ratio per row: ${medians.join(", ")}.`,
+      "",
+      `The documented block before keep-alive (no \`keepalive\` in the upstream block, HTTP/1.0 with \`Connection: close\` to the service: a TCP connection per auth request), concurrency 16: ${before.service.rps} req/s, ${ratioCell(before.ratios)} of the chain without the gatekeeper (with keep-alive, above: the c=16 row).`,
     ];
   } finally {
     for (const proxy of proxies) await proxy.stop();
@@ -153,13 +163,13 @@ async function serverCertificate(dir: string): Promise<{ cert: string; key: stri
  * header and the SNI name the bank's API; X-Request-ID comes from h2load.
  */
 function tppBlock(dir: string, listen: Ports, front: Ports): string {
-  const side = (name: string, port: number, target: number): string =>
+  const side = (name: Front): string =>
     [
-      `upstream ${name} { server 127.0.0.1:${target}; keepalive 64; }`,
+      `upstream front_${name} { server 127.0.0.1:${front[name]}; keepalive 64; }`,
       "server {",
-      `    listen 127.0.0.1:${port};`,
+      `    listen 127.0.0.1:${listen[name]};`,
       "    location / {",
-      `        proxy_pass https://${name};`,
+      `        proxy_pass https://front_${name};`,
       "        proxy_http_version 1.1;",
       '        proxy_set_header Connection "";',
       `        proxy_set_header Host ${HOST};`,
@@ -172,10 +182,7 @@ function tppBlock(dir: string, listen: Ports, front: Ports): string {
       "    }",
       "}",
     ].join("\n");
-  return [
-    side("front_gatekeeper", listen.withGatekeeper, front.withGatekeeper),
-    side("front_bare", listen.without, front.without),
-  ].join("\n");
+  return FRONTS.map(side).join("\n");
 }
 
 /** One request through a chain before measuring it: the upstream answers, and only through the gatekeeper with an identity. */
