@@ -71,7 +71,8 @@ export class TrustedHops {
   }
 
   match(peer: PeerInput): TrustedHop | undefined {
-    return this.hops.find((hop) => hop.matches(peer));
+    for (const hop of this.hops) if (hop.matches(peer)) return hop;
+    return undefined;
   }
 
   trusts(peer: PeerInput): boolean {
