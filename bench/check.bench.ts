@@ -12,7 +12,8 @@
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
  *   3. the core alone, in process (what the service adds apart from gRPC);
  *   4. CRL parse time and memory for 1.5k, 100k and 500k entries (bench/crl.bench.ts);
- *   5. memory of the real process under a flood of hostile certificates (bench/flood.bench.ts).
+ *   5. memory of the real process under a flood of hostile certificates (bench/flood.bench.ts);
+ *   6. the HTTP mode (nginx auth_request) against a bare node:http server (bench/http.bench.ts).
  * Prints tables and writes them to bench/results.md, keeping the sections other benches wrote. No assertions: numbers are for people.
  */
 import "reflect-metadata";
@@ -27,10 +28,20 @@ import { freePort } from "../test/support/ports.js";
 import { coreWarmPath } from "./core.bench.js";
 import { crlParseSection } from "./crl.bench.js";
 import { floodSection } from "./flood.bench.js";
-import { h2loadAvailable, runH2load, type Sample } from "./h2load.js";
+import { h2loadAvailable, runH2load } from "./h2load.js";
+import { httpSection } from "./http.bench.js";
 import { runLoad } from "./load.js";
 import { writeResults } from "./results_file.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
+import {
+  type Drive,
+  type Pair,
+  percentile,
+  ratioCell,
+  row,
+  TABLE_HEAD,
+  turns as takeTurns,
+} from "./turns.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const LEVELS = [1, 4, 16, 64];
@@ -39,9 +50,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
 const COLD_CERTS = Number(process.env.BENCH_COLD_CERTS ?? "200");
 /** Certificates sent first and not measured: the cold path's own code is not JIT-compiled yet. */
 const COLD_WARMUP = 10;
-
-/** Drives one server at one concurrency for SECONDS and returns what it measured. */
-type Drive = (port: number, concurrency: number) => Promise<Sample>;
 
 interface Setup {
   readonly generator: string;
@@ -163,6 +171,8 @@ async function main(): Promise<void> {
     for (const line of await crlParseSection()) out(line);
     out("");
     for (const line of await floodSection()) out(line);
+    out("");
+    for (const line of await httpSection()) out(line);
     writeResults(report.join("\n"));
     process.stdout.write("\n(written to bench/results.md)\n");
   } finally {
@@ -171,40 +181,8 @@ async function main(): Promise<void> {
   }
 }
 
-interface Pair {
-  readonly service: Summary;
-  readonly bare: Summary;
-  /** Service/bare throughput ratio per round, sorted: a round's two turns ran back to back. */
-  readonly ratios: readonly number[];
-}
-
-interface Summary {
-  readonly rps: number;
-  readonly errors: number;
-  readonly p50us: number;
-  readonly p99us: number;
-}
-
-/**
- * ROUNDS rounds of one turn each at one concurrency; rounds are pooled. Which server goes first
- * alternates from round to round, so neither always runs on the heels of the other.
- */
-async function turns(bench: Setup, service: number, bare: number, concurrency: number): Promise<Pair> {
-  const samples: { service: Sample; bare: Sample }[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) {
-      const ceiling = await bench.drive(bare, concurrency);
-      samples.push({ bare: ceiling, service: await bench.drive(service, concurrency) });
-    } else {
-      const measured = await bench.drive(service, concurrency);
-      samples.push({ service: measured, bare: await bench.drive(bare, concurrency) });
-    }
-  }
-  return {
-    service: pool(samples.map((s) => s.service)),
-    bare: pool(samples.map((s) => s.bare)),
-    ratios: samples.map((s) => s.service.rps / s.bare.rps).sort((a, b) => a - b),
-  };
+function turns(bench: Setup, service: number, bare: number, concurrency: number): Promise<Pair> {
+  return takeTurns(bench.drive, ROUNDS, service, bare, concurrency);
 }
 
 /**
@@ -219,40 +197,6 @@ function halfSaturation(rows: readonly { concurrency: number; pair: Pair }[]): s
   const half = rows.reduce((best, r) => (distance(r) < distance(best) ? r : best));
   const { service, bare } = half.pair;
   return `Half of saturation: the service peaks at ${saturation} req/s; concurrency ${half.concurrency} runs it at ${service.rps} req/s (${Math.round((service.rps / saturation) * 100)} % of peak), where it adds ${service.p50us - bare.p50us} µs at p50 and ${service.p99us - bare.p99us} µs at p99 to the bare server's latency.`;
-}
-
-function pool(samples: readonly Sample[]): Summary {
-  const latencies = samples.flatMap((s) => s.latenciesUs).sort((a, b) => a - b);
-  return {
-    rps: Math.round(samples.reduce((sum, s) => sum + s.rps, 0) / samples.length),
-    errors: samples.reduce((sum, s) => sum + s.errors, 0),
-    p50us: percentile(latencies, 0.5),
-    p99us: percentile(latencies, 0.99),
-  };
-}
-
-/** The q-quantile of sorted latencies, rounded to a microsecond. */
-function percentile(sorted: readonly number[], q: number): number {
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-}
-
-const TABLE_HEAD = [
-  "| concurrency | service req/s | bare req/s | ratio: median round (range) | service p50 / p99 µs | bare p50 / p99 µs | added p50 / p99 µs |",
-  "|---:|---:|---:|---:|---:|---:|---:|",
-].join("\n");
-
-/** The median round's ratio, with the lowest and highest: the median is what drift between rounds cannot move. */
-function row(load: string, { service, bare, ratios }: Pair): string {
-  const ratio = ratioCell(ratios);
-  const errors = service.errors + bare.errors > 0 ? ` (non-200: ${service.errors}/${bare.errors})` : "";
-  return `| ${load} | ${service.rps} | ${bare.rps} | ${ratio} | ${service.p50us} / ${service.p99us} | ${bare.p50us} / ${bare.p99us} | ${service.p50us - bare.p50us} / ${service.p99us - bare.p99us}${errors} |`;
-}
-
-/** "median (lowest–highest)" of sorted per-round ratios, in percent. */
-function ratioCell(ratios: readonly number[]): string {
-  const percent = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
-  const median = ratios[Math.floor(ratios.length / 2)] ?? 0;
-  return `${percent(median)} (${percent(ratios[0] ?? 0)}–${percent(ratios.at(-1) ?? 0)})`;
 }
 
 function writeConfig(

@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import pino from "pino";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Decision } from "../src/decision/decision.js";
 import type { TppIdentity } from "../src/decision/identity.js";
 import type { CheckInput } from "../src/foundation/check_input.js";
@@ -97,5 +98,81 @@ describe("the decision log", () => {
     log.write(input, allow(identity), 3);
     await flush();
     expect(lines.map((line) => line.us)).toEqual([1, 3]);
+  });
+});
+
+describe("the allow line", () => {
+  afterEach(() => vi.useRealTimers());
+
+  function rawCapture(level: string) {
+    const raw: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        raw.push(chunk.toString());
+        done();
+      },
+    });
+    return { logger: createLogger(level, sink), raw };
+  }
+
+  it("is the line pino writes for the same fields, byte for byte", async () => {
+    vi.useFakeTimers({ now: new Date("2026-12-03T06:20:44.007Z"), toFake: ["Date"] });
+    const identity = tpp(["0.4.0.19495.1.9"]);
+    const ours = rawCapture("info");
+    new DecisionLog(ours.logger).write(
+      { ...input, requestId: 'quote " and \\ and \u2028' },
+      allow(identity),
+      42,
+    );
+    const pinos = rawCapture("info");
+    pinos.logger
+      .child({
+        tppId: identity.organizationIdentifier,
+        roles: identity.roles,
+        unknownRoles: identity.unknownRoleOids,
+      })
+      .info(
+        {
+          reqId: 'quote " and \\ and \u2028',
+          method: "GET",
+          path: "/v1/accounts",
+          decision: "allow",
+          revocation: "good",
+          via: "peer",
+          us: 42,
+        },
+        "allow",
+      );
+    await flush();
+    expect(ours.raw.join("")).toBe(pinos.raw.join(""));
+    expect(JSON.parse(ours.raw.join(""))).toMatchObject({ time: "2026-12-03T06:20:44.007Z", level: "info" });
+  });
+
+  it("goes through pino for a logger whose lines pino shapes further (a mixin)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const logger = pino({ mixin: () => ({ zone: "eu-1" }) }, sink);
+    new DecisionLog(logger).write(input, allow(tpp()), 5);
+    await flush();
+    expect(lines[0]).toMatchObject({ zone: "eu-1", decision: "allow", us: 5 });
+  });
+
+  it("keeps a public route's line without TPP fields", async () => {
+    const { logger, lines } = capture("info");
+    const route = { kind: "public", ruleId: "status" } as const;
+    new DecisionLog(logger).write(
+      input,
+      { ...allow(tpp()), tpp: undefined, route, revocation: undefined },
+      3,
+    );
+    await flush();
+    expect(lines[0]).toMatchObject({ decision: "allow", path: "/v1/accounts", us: 3 });
+    expect(lines[0]).not.toHaveProperty("tppId");
+    expect(lines[0]).not.toHaveProperty("revocation");
   });
 });

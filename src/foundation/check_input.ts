@@ -9,8 +9,7 @@ export interface CheckInput {
   /** Exactly what the proxy saw, query string included; the policy step makes it safe. */
   readonly rawPath: string;
   readonly host: string;
-  /** Header names lower-case; repeated headers joined with "," as Envoy does. */
-  readonly headers: ReadonlyMap<string, string>;
+  readonly headers: RequestHeaders;
   readonly peer: PeerInput;
   /** TLS SNI of the downstream connection, when known. */
   readonly sni: string | undefined;
@@ -25,4 +24,15 @@ export interface PeerInput {
   readonly principal: string | undefined;
   /** Envoy's `source.certificate`: the leaf as percent-encoded PEM, or undefined without mTLS. */
   readonly certificate: string | undefined;
+}
+
+/**
+ * The request's headers by lower-case name, repeated headers joined with "," as Envoy joins them (", "
+ * from node's HTTP parser). A Map is one; the HTTP edge reads node's parsed headers in place instead of
+ * copying them into one per request.
+ */
+export interface RequestHeaders {
+  get(name: string): string | undefined;
+  /** Every header name, lower-case. */
+  keys(): Iterable<string>;
 }

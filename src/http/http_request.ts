@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { requestIdOr } from "../decision/request_id.js";
-import type { CheckInput } from "../foundation/check_input.js";
+import type { CheckInput, RequestHeaders } from "../foundation/check_input.js";
 import { deny } from "../foundation/reasons.js";
 import { fail, ok, type Result } from "../foundation/result.js";
 
@@ -54,7 +54,7 @@ interface RequestLine {
 
 /** HTTP authorization request -> CheckInput, or REQUEST_INVALID when the request to judge is unclear. */
 export function toCheckInput(request: HttpAuthRequest): Result<CheckInput> {
-  const headers = headerMap(request.headers);
+  const headers = new NodeHeaders(request.headers);
   const line = requestLine(request, headers);
   if (!line.ok) return line;
   return ok({
@@ -71,7 +71,7 @@ export function toCheckInput(request: HttpAuthRequest): Result<CheckInput> {
   });
 }
 
-function requestLine(request: HttpAuthRequest, headers: ReadonlyMap<string, string>): Result<RequestLine> {
+function requestLine(request: HttpAuthRequest, headers: RequestHeaders): Result<RequestLine> {
   let chosen: RequestLine | undefined;
   for (const convention of CONVENTIONS) {
     const method = headers.get(convention.method);
@@ -97,17 +97,25 @@ function sameRequest(a: RequestLine, b: RequestLine): boolean {
 }
 
 /**
- * Node lower-cases names and joins repeated headers with ", " (set-cookie comes as an array). The core's
- * parsers accept that joining: XFCC elements and RFC 9440 list members allow the space, and a plain
- * certificate header with two values is refused rather than split.
+ * Node's parsed headers, read where they are: node builds that object for every request anyway (its
+ * server reads Host and Expect from it), so copying it into a Map was a second pass over every header.
+ * Node lower-cases names and joins repeated headers with ", " (set-cookie comes as an array, joined
+ * here). The core's parsers accept that joining: XFCC elements and RFC 9440 list members allow the
+ * space, and a plain certificate header with two values is refused rather than split. Own properties
+ * only: the object inherits from Object.prototype, whose `constructor` is no header.
  */
-function headerMap(incoming: IncomingHttpHeaders): Map<string, string> {
-  const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined) continue;
-    headers.set(name, typeof value === "string" ? value : value.join(", "));
+class NodeHeaders implements RequestHeaders {
+  constructor(private readonly incoming: IncomingHttpHeaders) {}
+
+  get(name: string): string | undefined {
+    if (!Object.hasOwn(this.incoming, name)) return undefined;
+    const value = this.incoming[name];
+    return value === undefined || typeof value === "string" ? value : value.join(", ");
   }
-  return headers;
+
+  keys(): Iterable<string> {
+    return Object.keys(this.incoming);
+  }
 }
 
 function invalid(detail: string): Result<never> {

@@ -6,7 +6,7 @@ import { type DenyReason, REASONS } from "../foundation/reasons.js";
 import { andThen, settle } from "../foundation/settled.js";
 import type { Logger } from "../ops/log.js";
 import type { Gatekeeper } from "../pipeline/gatekeeper.js";
-import { answerFor, denialAnswer, type HttpAnswer } from "./http_answer.js";
+import { denialAnswer, type HttpAnswer, HttpAnswers, textAnswer } from "./http_answer.js";
 import { toCheckInput } from "./http_request.js";
 
 /**
@@ -32,6 +32,7 @@ export interface HttpServerOptions {
  */
 export class HttpAuthorizationServer {
   private readonly server: Server;
+  private readonly answers = new HttpAnswers();
 
   constructor(private readonly options: HttpServerOptions) {
     this.server = createServer(
@@ -80,26 +81,26 @@ export class HttpAuthorizationServer {
       // The proxy did not say which request to judge: its configuration, not a TPP, is at fault.
       const unread = unreadable(request);
       const refused = this.options.gatekeeper.refuse(unread, input.error);
-      send(response, answerFor(refused.decision, refused.responses, unread.requestId));
+      send(response, this.answers.answer(refused.decision, refused.responses, unread.requestId));
       return;
     }
     settle(
       () =>
         andThen(this.options.gatekeeper.check(input.value), (outcome) =>
-          answerFor(outcome.decision, outcome.responses, input.value.requestId),
+          this.answers.answer(outcome.decision, outcome.responses, input.value.requestId),
         ),
       (answer) => send(response, answer),
       (error: unknown) => {
         // A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged.
         this.options.logger.error({ err: error, reqId: input.value.requestId }, "check failed");
-        send(response, { status: 500, headers: [["content-type", "text/plain"]], body: "internal error\n" });
+        send(response, textAnswer(500, "internal error\n"));
       },
     );
   }
 
   private renderDenial(reason: string, request: IncomingMessage, response: ServerResponse): void {
     if (!isReason(reason)) {
-      send(response, { status: 404, headers: [["content-type", "text/plain"]], body: "unknown reason\n" });
+      send(response, textAnswer(404, "unknown reason\n"));
       return;
     }
     const requestId = requestIdOr(singleHeader(request.headers["x-request-id"]));
@@ -113,9 +114,8 @@ function isReason(name: string): name is DenyReason {
 
 function send(response: ServerResponse, answer: HttpAnswer): void {
   if (response.destroyed) return;
-  for (const [name, value] of answer.headers) response.setHeader(name, value);
-  response.setHeader("content-length", Buffer.byteLength(answer.body));
-  response.statusCode = answer.status;
+  // writeHead with the ready list: no per-header setHeader bookkeeping for an answer that never changes.
+  response.writeHead(answer.status, answer.head as string[]);
   response.end(answer.body);
 }
 

@@ -2,6 +2,7 @@ import { deniedCertificateFields, revocationLabel } from "../decision/certificat
 import type { Decision, Deny } from "../decision/decision.js";
 import type { TppIdentity } from "../decision/identity.js";
 import type { CheckInput } from "../foundation/check_input.js";
+import { type AllowLine, allowLineWriter } from "./allow_line.js";
 import type { Logger } from "./log.js";
 
 /**
@@ -11,16 +12,33 @@ import type { Logger } from "./log.js";
  * on every line was a visible share of the warm path's throughput (bench/results.md, "Design measurements").
  */
 export class DecisionLog {
-  private readonly perTpp = new WeakMap<TppIdentity, Logger>();
+  private readonly perTpp = new WeakMap<TppIdentity, Bound>();
+  private readonly allowLines: ReturnType<typeof allowLineWriter>;
+  private readonly anonymous: Bound;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    this.allowLines = allowLineWriter(logger);
+    this.anonymous = this.bound(logger);
+  }
 
   write(input: CheckInput, decision: Decision, micros: number): void {
     // The parent's level decides (a reload may change it); children are made only while info is on.
     if (!this.logger.isLevelEnabled("info")) return;
-    const logger = decision.tpp === undefined ? this.logger : this.forTpp(decision.tpp);
+    const { logger, allowLine } = decision.tpp === undefined ? this.anonymous : this.forTpp(decision.tpp);
     if (!decision.allowed) {
       logger.info(this.denialLine(input, decision, micros), "deny");
+      return;
+    }
+    const revocation = revocationLabel(decision.revocation);
+    if (allowLine !== undefined && decision.wouldDeny === undefined) {
+      allowLine({
+        reqId: input.requestId,
+        method: input.method,
+        path: decision.path,
+        revocation,
+        via: decision.certificateVia,
+        us: micros,
+      });
       return;
     }
     const line = {
@@ -30,7 +48,7 @@ export class DecisionLog {
       decision: "allow",
       wouldDeny: decision.wouldDeny?.reason,
       detail: decision.wouldDeny?.detail,
-      revocation: revocationLabel(decision.revocation),
+      revocation,
       via: decision.certificateVia,
       us: micros,
     };
@@ -54,18 +72,29 @@ export class DecisionLog {
     };
   }
 
-  private forTpp(tpp: TppIdentity): Logger {
-    let child = this.perTpp.get(tpp);
-    if (child === undefined) {
+  private forTpp(tpp: TppIdentity): Bound {
+    let bound = this.perTpp.get(tpp);
+    if (bound === undefined) {
       // The same names as the audit trail and the expiry warnings: tppId, roles as an array.
-      child = this.logger.child({
+      const child = this.logger.child({
         tppId: tpp.organizationIdentifier,
         roles: tpp.roles,
         // Roles this service does not know are never granted; showing them tells the operator why.
         unknownRoles: tpp.unknownRoleOids.length > 0 ? tpp.unknownRoleOids : undefined,
       });
-      this.perTpp.set(tpp, child);
+      bound = this.bound(child);
+      this.perTpp.set(tpp, bound);
     }
-    return child;
+    return bound;
   }
+
+  private bound(logger: Logger): Bound {
+    return { logger, allowLine: this.allowLines?.(logger) };
+  }
+}
+
+/** A logger with the TPP's fields bound, and its allow line when pino's output can be reproduced. */
+interface Bound {
+  readonly logger: Logger;
+  readonly allowLine: AllowLine | undefined;
 }

@@ -3,6 +3,7 @@ import type { Decision } from "../decision/decision.js";
 import { DENY_REASONS, type DenyReason } from "../foundation/reasons.js";
 import type { RevocationEvent } from "../revocation/events.js";
 import { Tally, type TallySlot } from "./tally.js";
+import { TallyHistogram } from "./tally_histogram.js";
 
 export interface BuildInfo {
   readonly version: string;
@@ -16,7 +17,8 @@ type RevocationCacheResult = Extract<RevocationEvent, { type: "cache" }>["result
  * The service's Prometheus metrics on their own registry. Every label comes from a closed set (the deny
  * reasons, revocation outcomes) or a bounded one (recently seen TPPs, capped), so a hostile client cannot
  * grow the series count. The per-Check counters go through a Tally (slots made once, counts handed to
- * prom-client at scrape time), so recording a decision is a few number increments.
+ * prom-client at scrape time), and the Check duration through a TallyHistogram, so recording a decision is
+ * a few number increments.
  */
 export class GatekeeperMetrics {
   readonly registry = new Registry();
@@ -26,7 +28,7 @@ export class GatekeeperMetrics {
     labelNames: ["decision", "reason"],
     registers: [this.registry],
   });
-  private readonly duration = new Histogram({
+  private readonly duration = new TallyHistogram({
     name: "gatekeeper_check_duration_seconds",
     help: "Time from receiving a Check to answering it.",
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5],

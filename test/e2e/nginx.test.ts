@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import {
+  type AddressInfo,
+  connect,
+  createServer as createTcpServer,
+  type Socket,
+  type Server as TcpServer,
+} from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -57,6 +63,7 @@ let responder: LoopbackServer;
 let upstream: Server;
 const received: Received[] = [];
 let service: RunningService;
+let relay: ConnectionCounter;
 let nginx: RunningNginx;
 let serverCaFile: string;
 type TppName = "ai" | "pi" | "expired" | "revoked";
@@ -78,11 +85,13 @@ run("nginx auth_request in front of the HTTP mode", () => {
     await issueTpps(ca);
     upstream = await startEchoUpstream();
     service = await startGatekeeperService(ca.cert.certPath);
+    relay = await startConnectionCounter(service.httpPort!);
     nginx = await startDocumentedNginx();
   }, 120_000);
 
   afterAll(async () => {
     await nginx?.stop();
+    await relay?.close();
     await service?.stop();
     await new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
     await responder?.close();
@@ -149,6 +158,13 @@ run("nginx auth_request in front of the HTTP mode", () => {
     ]) {
       expect(seen.headers[name], name).toBeUndefined();
     }
+  });
+
+  it("reuses its connections to the service (the upstream block's keepalive), not one per request", async () => {
+    const before = relay.connections();
+    for (let i = 0; i < 6; i++) expect((await curl({ path: "/v1/accounts", tpp: tpps.ai })).status).toBe(200);
+    // One new connection when the pooled one had idled out (the service's keep-alive timeout), never six.
+    expect(relay.connections() - before).toBeLessThanOrEqual(1);
   });
 
   it("answers a wrong role with 401 ROLE_INVALID, the reason header and the Berlin Group body", async () => {
@@ -279,6 +295,39 @@ async function startEchoUpstream(): Promise<Server> {
   return server;
 }
 
+interface ConnectionCounter {
+  readonly port: number;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** A TCP relay in front of the service's HTTP listener that counts the connections nginx opens. */
+async function startConnectionCounter(targetPort: number): Promise<ConnectionCounter> {
+  let accepted = 0;
+  const sockets = new Set<Socket>();
+  const server: TcpServer = createTcpServer((client) => {
+    accepted++;
+    const target = connect({ host: "127.0.0.1", port: targetPort });
+    for (const socket of [client, target]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => socket.destroy());
+    }
+    client.pipe(target).pipe(client);
+    client.on("close", () => target.destroy());
+    target.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => accepted,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 async function startGatekeeperService(anchorFile: string): Promise<RunningService> {
   const configFile = join(dir, "gatekeeper.yaml");
   // The shipped Berlin Group policy, with one public route for the certificate-refused-by-nginx case.
@@ -332,7 +381,7 @@ async function startDocumentedNginx(): Promise<RunningNginx> {
   );
   const block = substitute(await documentedNginxBlock(), {
     "listen 443 ssl;": `listen 127.0.0.1:${port} ssl;`,
-    "server 127.0.0.1:9192;": `server 127.0.0.1:${service.httpPort};`,
+    "server 127.0.0.1:9192;": `server 127.0.0.1:${relay.port};`,
     "server 127.0.0.1:8080;": `server 127.0.0.1:${(upstream.address() as AddressInfo).port};`,
     "/etc/nginx/tls/api.bank.example.pem": serverCert,
     "/etc/nginx/tls/api.bank.example.key": serverKey,

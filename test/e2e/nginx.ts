@@ -64,6 +64,10 @@ export interface NginxOptions {
   readonly modules?: readonly string[];
   /** Leave access logging to the block (default: `access_log off`). */
   readonly accessLog?: boolean;
+  /** The worker's connection limit (default 64); a benchmark's clients and upstreams need more. */
+  readonly workerConnections?: number;
+  /** Pin nginx to this CPU (taskset), as the benchmarks pin what they measure. */
+  readonly cpu?: number;
 }
 
 /**
@@ -80,11 +84,17 @@ export async function startNginx(
   await mkdir(temp, { recursive: true });
   const conf = join(dir, "nginx.conf");
   const errorLog = join(dir, "error.log");
-  await writeFile(conf, wrap(httpBlock, temp, options.modules ?? [], options.accessLog ?? false));
+  await writeFile(
+    conf,
+    wrap(httpBlock, temp, options.modules ?? [], options.workerConnections ?? 64, options.accessLog ?? false),
+  );
   await checkConfig(dir, conf, errorLog);
+  const pinned = options.cpu === undefined ? [] : ["taskset", "-c", String(options.cpu)];
+  const command = [...pinned, "nginx"];
   const child = spawn(
-    "nginx",
+    command[0]!,
     [
+      ...command.slice(1),
       "-p",
       dir,
       "-c",
@@ -123,13 +133,19 @@ export async function startNginx(
  * As root, nginx's workers switch to an unprivileged user; they must be able to reach the prefix (the
  * test makes it 0755) and write its temp directories, which nginx creates for them.
  */
-function wrap(httpBlock: string, temp: string, modules: readonly string[], accessLog: boolean): string {
+function wrap(
+  httpBlock: string,
+  temp: string,
+  modules: readonly string[],
+  workerConnections: number,
+  accessLog: boolean,
+): string {
   const asRoot = process.getuid?.() === 0;
   return [
     ...modules.map((module) => `load_module ${module};`),
     ...(asRoot ? ["user nobody nogroup;"] : []),
     "worker_processes 1;",
-    "events { worker_connections 64; }",
+    `events { worker_connections ${workerConnections}; }`,
     "http {",
     ...(accessLog ? [] : ["    access_log off;"]),
     `    client_body_temp_path ${join(temp, "body")};`,

@@ -80,6 +80,12 @@ describe("the rest of the CheckInput", () => {
     });
     expect(input.ok && input.value.headers.get("set-cookie")).toBe("a=1, b=2");
   });
+
+  it("reads only headers the request has, not names the headers object inherits", () => {
+    const input = translate({ "x-original-method": "GET", "x-original-uri": "/" });
+    expect(input.ok && input.value.headers.get("constructor")).toBeUndefined();
+    expect(input.ok && [...input.value.headers.keys()]).toEqual(["x-original-method", "x-original-uri"]);
+  });
 });
 
 describe("which authority the HTTP mode judges (the signature's @authority)", () => {

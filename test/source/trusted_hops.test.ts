@@ -62,6 +62,19 @@ describe("no trusted hops (the default)", () => {
   });
 });
 
+describe("the answer per address, remembered", () => {
+  it("gives the same answer when asked again, and still after more addresses than it remembers", () => {
+    const hop = new TrustedHop(cidrs("10.0.0.0/24"), []);
+    const addresses = Array.from({ length: 600 }, (_, i) => `10.0.${i % 3}.${i % 250}`);
+    const first = addresses.map((address) => hop.matches(peer(address)));
+    const again = addresses.map((address) => hop.matches(peer(address)));
+    expect(again).toEqual(first);
+    expect(first.filter(Boolean).length).toBe(200);
+    expect(hop.matches(peer("10.0.0.7"))).toBe(true);
+    expect(hop.matches(peer("10.0.1.7"))).toBe(false);
+  });
+});
+
 describe("overlapping hops", () => {
   const nginx = new TrustedHop(cidrs("10.0.3.15"), []);
   const subnet = new TrustedHop(cidrs("10.0.3.0/24"), []);

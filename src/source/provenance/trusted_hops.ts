@@ -9,6 +9,8 @@ export interface Cidr {
   readonly family: "ipv4" | "ipv6";
 }
 
+const MAX_REMEMBERED_ADDRESSES = 256;
+
 /**
  * One proxy allowed to tell us which certificate a client presented: the connection's peer (Envoy's
  * `source.address`, or the socket address in the HTTP mode) inside one of its blocks, or Envoy's
@@ -17,6 +19,13 @@ export interface Cidr {
  */
 export class TrustedHop {
   private readonly blocks = new BlockList();
+  /**
+   * The blocks' answer per peer address already asked about. BlockList.check builds a SocketAddress per
+   * call, which cost more than the rest of the warm HTTP path's source step; the proxies asking are a
+   * handful of addresses, asked thousands of times a second. Bounded: a flood of addresses only makes it
+   * start over.
+   */
+  private readonly answers = new Map<string, boolean>();
   private readonly principals: ReadonlySet<string>;
   /** Nothing configured: matches no peer. */
   readonly empty: boolean;
@@ -38,9 +47,13 @@ export class TrustedHop {
     if (peer.principal !== undefined && this.principals.has(peer.principal)) return true;
     const address = peer.address;
     if (address === undefined) return false;
+    const known = this.answers.get(address);
+    if (known !== undefined) return known;
     const family = isIP(address);
-    if (family === 0) return false;
-    return this.blocks.check(address, family === 6 ? "ipv6" : "ipv4");
+    const inside = family !== 0 && this.blocks.check(address, family === 6 ? "ipv6" : "ipv4");
+    if (this.answers.size >= MAX_REMEMBERED_ADDRESSES) this.answers.clear();
+    this.answers.set(address, inside);
+    return inside;
   }
 }
 
@@ -58,7 +71,8 @@ export class TrustedHops {
   }
 
   match(peer: PeerInput): TrustedHop | undefined {
-    return this.hops.find((hop) => hop.matches(peer));
+    for (const hop of this.hops) if (hop.matches(peer)) return hop;
+    return undefined;
   }
 
   trusts(peer: PeerInput): boolean {

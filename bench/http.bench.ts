@@ -1,0 +1,204 @@
+/**
+ * The HTTP authorization mode against its ceiling (issue 17): the service's HTTP listener and a bare
+ * node:http server answering the same status and the same identity headers, each in its own process (the
+ * service logging its decision lines to /dev/null, as to a log shipper), driven by h2load over HTTP/1.1
+ * keep-alive connections with the requests nginx's auth_request sends under the documented block
+ * (docs/proxies.md): X-Original-Method, X-Original-URI, the certificate in X-SSL-Client-Cert
+ * ($ssl_client_escaped_cert), X-Forwarded-Sni and X-Request-Id. Warm allow: the certificate is cached,
+ * revocation off, the documented service settings (sources [header], nginx as a trusted hop, SNI required).
+ * The servers take turns as in the gRPC section (bench/turns.ts). Section 6 of `npm run bench`; on its
+ * own `npm run bench:http` rewrites only its section of bench/results.md.
+ */
+import "reflect-metadata";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+import { ensureDemoPki } from "../src/demo/demo_pki.js";
+import { PROJECT_ROOT } from "../src/foundation/project_root.js";
+import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
+import { writeResults } from "./results_file.js";
+import { type Drive, medianRatio, row, TABLE_HEAD, turns } from "./turns.js";
+
+export const HTTP_SECTION_TITLE = "## 6. HTTP mode (nginx auth_request), warm allow";
+const LEVELS = [1, 4, 16, 64];
+const MAX_CONNECTIONS = 16;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
+const AUTH_PATH = "/_gatekeeper/authz";
+const SNI = "api.bank.example";
+
+/** The headers the documented auth location sets (proxy_pass_request_headers off: nothing else). */
+export function authRequestHeaders(pem: string): [string, string][] {
+  return [
+    ["x-original-method", "GET"],
+    ["x-original-uri", "/v1/accounts/3dc3d5b3/transactions?bookingStatus=booked"],
+    ["x-ssl-client-cert", encodeURIComponent(pem)],
+    ["x-forwarded-sni", SNI],
+    ["x-request-id", "8f0d5b0a-1c1e-4a8e-9a51-3f1f2f4f5d6e"],
+  ];
+}
+
+/** The service settings docs/proxies.md gives for nginx in front, on the given ports. */
+export function httpModeConfig(
+  dir: string,
+  grpcPort: number,
+  httpPort: number,
+  extra: string[] = [],
+): string {
+  const file = join(dir, `http-${httpPort}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `listen: { host: 127.0.0.1, port: ${grpcPort} }`,
+      `http: { enabled: true, host: 127.0.0.1, port: ${httpPort} }`,
+      "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
+      `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
+      "sources: [header]",
+      "trustedHops: { cidrs: [127.0.0.1/32] }",
+      `sni: { required: true, hosts: [${SNI}] }`,
+      "revocation: { enabled: false }",
+      "metrics: { port: 0 }",
+      "log: { level: info }",
+      ...extra,
+    ].join("\n"),
+  );
+  return file;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A process the bench started; stop() ends it and waits for its exit. */
+export interface Child {
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node script (through tsx) with its stdout going to /dev/null, pinned to `cpu` when given, and
+ * waits (bounded) until `port` answers HTTP on `probePath` (default `/`).
+ */
+export async function startNode(
+  args: readonly string[],
+  port: number,
+  cpu: number | undefined,
+  options: { probePath?: string; env?: Readonly<Record<string, string>> } = {},
+): Promise<Child> {
+  const node = [process.execPath, "--import", "tsx", ...args];
+  const command = cpu === undefined ? node : ["taskset", "-c", String(cpu), ...node];
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ["ignore", "ignore", "inherit"],
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...options.env },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const handle: Child = {
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await Promise.race([
+        exited,
+        sleep(10_000, undefined, { ref: false }).then(() => child.kill("SIGKILL")),
+      ]);
+      await exited;
+    },
+  };
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) break;
+    const answered = await fetch(`http://127.0.0.1:${port}${options.probePath ?? "/"}`)
+      .then(async (response) => {
+        await response.arrayBuffer();
+        return true;
+      })
+      .catch(() => false);
+    if (answered) return handle;
+    await sleep(50);
+  }
+  await handle.stop();
+  throw new Error(`${args.join(" ")} did not answer on 127.0.0.1:${port}`);
+}
+
+/** Servers on the last CPU, h2load on the first, when there are two and taskset is there. */
+export function pinning(): { server: number | undefined; load: number | undefined } {
+  const count = cpus().length;
+  const pin = count >= 2 && spawnSync("taskset", ["-V"]).status === 0;
+  return pin ? { server: count - 1, load: 0 } : { server: undefined, load: undefined };
+}
+
+export async function httpSection(): Promise<string[]> {
+  if (!h2loadAvailable())
+    return [`${HTTP_SECTION_TITLE}\n`, "Not measured: h2load (Debian nghttp2-client) is not installed."];
+  const dir = mkdtempSync(join(tmpdir(), "gk-bench-http-"));
+  const children: Child[] = [];
+  try {
+    await ensureDemoPki(join(dir, "pki"));
+    const pem = readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8");
+    const headers = authRequestHeaders(pem);
+    const cpu = pinning();
+    const httpPort = await freePort();
+    const config = httpModeConfig(dir, await freePort(), httpPort);
+    children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], httpPort, cpu.server));
+    const allow = await fetch(`http://127.0.0.1:${httpPort}${AUTH_PATH}`, {
+      headers: Object.fromEntries(headers),
+    });
+    await allow.arrayBuffer();
+    if (allow.status !== 200) throw new Error(`the service answered ${allow.status}, not an allow`);
+    const identity = [...allow.headers].filter(([name]) => name.startsWith("x-tpp-"));
+    const barePort = await freePort();
+    children.push(
+      await startNode(
+        [join(PROJECT_ROOT, "bench/bare_http_server.ts"), String(barePort), JSON.stringify(identity)],
+        barePort,
+        cpu.server,
+      ),
+    );
+    const drive: Drive = async (port, concurrency) =>
+      runH2loadHttp1({
+        port,
+        path: AUTH_PATH,
+        headers,
+        concurrency,
+        maxConnections: MAX_CONNECTIONS,
+        seconds: SECONDS,
+        ...(cpu.load === undefined ? {} : { cpu: cpu.load }),
+      });
+    await drive(httpPort, 16); // warm the caches and the JIT
+    await drive(barePort, 16);
+    const rows: string[] = [];
+    const medians: string[] = [];
+    for (const concurrency of LEVELS) {
+      const pair = await turns(drive, ROUNDS, httpPort, barePort, concurrency);
+      rows.push(row(`${concurrency}`, pair));
+      medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
+    }
+    const pinned =
+      cpu.server === undefined ? "" : `; servers pinned to CPU ${cpu.server}, h2load to CPU ${cpu.load}`;
+    return [
+      `${HTTP_SECTION_TITLE}\n`,
+      `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}. The service's HTTP listener (\`sources: [header]\`, nginx's address a trusted hop, SNI required, revocation off, certificate cached, decision log to /dev/null) against a bare \`node:http\` server answering 200 with the same ${identity.length} identity headers. Load: h2load --h1 (C), GET ${AUTH_PATH} with the headers nginx's documented auth location sends (X-Original-Method, X-Original-URI, X-SSL-Client-Cert: ${headers[2]![1].length} bytes of percent-encoded PEM, X-Forwarded-Sni, X-Request-Id), up to ${MAX_CONNECTIONS} keep-alive connections, one request in flight on each (at c=64, 4 pipelined)${pinned}. ${SECONDS} s turns, ${ROUNDS} rounds per row, which server goes first alternating.\n`,
+      TABLE_HEAD,
+      ...rows,
+      "",
+      `Median ratio per row: ${medians.join(", ")}.`,
+    ];
+  } finally {
+    for (const child of children) await child.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const lines = await httpSection();
+  process.stdout.write(`${lines.join("\n")}\n`);
+  writeResults(lines.join("\n"));
+  process.stdout.write("\n(section 6 written to bench/results.md)\n");
+}

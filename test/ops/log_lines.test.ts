@@ -1,0 +1,70 @@
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Histogram, Registry } from "prom-client";
+import { afterAll, describe, expect, it } from "vitest";
+import { batchedWriter } from "../../src/ops/batched_writer.js";
+import { isoTime } from "../../src/ops/log.js";
+import { TallyHistogram } from "../../src/ops/tally_histogram.js";
+
+describe("the log line's time", () => {
+  it.each([
+    "2026-12-03T06:20:44.000Z",
+    "2026-12-03T06:20:44.007Z",
+    "2026-12-03T06:20:44.042Z",
+    "2026-12-03T06:20:44.999Z",
+    "2026-12-31T23:59:59.999Z",
+    "2027-01-01T00:00:00.001Z",
+  ])("is pino's ISO 8601 time at %s", (iso) => {
+    const ms = Date.parse(iso);
+    expect(isoTime(ms)).toBe(`,"time":"${new Date(ms).toISOString()}"`);
+  });
+
+  it("stays right when the clock goes back to an earlier second", () => {
+    const later = Date.parse("2026-12-03T06:20:45.500Z");
+    const earlier = Date.parse("2026-12-03T06:20:44.250Z");
+    expect(isoTime(later)).toBe(`,"time":"2026-12-03T06:20:45.500Z"`);
+    expect(isoTime(earlier)).toBe(`,"time":"2026-12-03T06:20:44.250Z"`);
+  });
+});
+
+describe("the Check duration histogram", () => {
+  it("exposes what prom-client's Histogram exposes for the same observations", async () => {
+    const buckets = [0.0001, 0.001, 0.01, 0.1];
+    const ours = new Registry();
+    const theirs = new Registry();
+    const tally = new TallyHistogram({ name: "h_seconds", help: "h", buckets, registers: [ours] });
+    const histogram = new Histogram({ name: "h_seconds", help: "h", buckets, registers: [theirs] });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    for (const value of [0.00005, 0.0001, 0.0004, 0.002, 0.002, 0.05, 0.5, 3]) {
+      tally.observe(value);
+      histogram.observe(value);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    ours.resetMetrics();
+    theirs.resetMetrics();
+    histogram.zero({});
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+});
+
+describe("the batched stdout writer", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gk-batch-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes whole batches in order, and the rest when flushed", () => {
+    const file = join(dir, "log");
+    const writer = batchedWriter(openSync(file, "w"), { batchChars: 20, flushIntervalMs: 60_000 });
+    writer.write("one 456789\n");
+    expect(readFileSync(file, "utf8")).toBe("");
+    writer.write("two 456789\n");
+    expect(readFileSync(file, "utf8")).toBe("one 456789\ntwo 456789\n");
+    writer.write("three ünïcode\n");
+    let flushed = false;
+    writer.flush(() => {
+      flushed = true;
+    });
+    expect(flushed).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe("one 456789\ntwo 456789\nthree ünïcode\n");
+  });
+});
