@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { PORT_OVERRIDES } from "./config/config.js";
 import { writeDemoLists } from "./demo/demo_lists.js";
 import { ensureDemoPki } from "./demo/demo_pki.js";
 import { ConfigError } from "./foundation/config_error.js";
@@ -14,29 +15,30 @@ const USAGE =
   "usage: gatekeeper [CONFIG] [--config FILE] [--listen-port N] [--http-port N] [--metrics-port N]\n" +
   "       (CONFIG defaults to $GATEKEEPER_CONFIG, else the bundled demo; a port flag overrides the file)\n";
 
-/** The flags are the GATEKEEPER_*_PORT overrides spelled for a command line (OPA-Envoy's `--addr`). */
-const PORT_FLAGS = {
-  "listen-port": "GATEKEEPER_LISTEN_PORT",
-  "http-port": "GATEKEEPER_HTTP_PORT",
-  "metrics-port": "GATEKEEPER_METRICS_PORT",
-} as const;
+/**
+ * The flags are the GATEKEEPER_*_PORT overrides spelled for a command line (OPA-Envoy's `--addr`):
+ * `--listen-port` for `listen.port`, and so on, so a listener with an override has its flag too.
+ */
+const PORT_FLAGS: readonly (readonly [flag: string, variable: string])[] = Object.entries(PORT_OVERRIDES).map(
+  ([variable, [section]]) => [`${section}-port`, variable] as const,
+);
 
 function configFileOf(argv: readonly string[]): string {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
+    strict: true,
     options: {
       config: { type: "string" },
-      "listen-port": { type: "string" },
-      "http-port": { type: "string" },
-      "metrics-port": { type: "string" },
+      ...Object.fromEntries(PORT_FLAGS.map(([flag]) => [flag, { type: "string" as const }])),
     },
   });
   if (positionals.length > 1 || (positionals.length === 1 && values.config !== undefined))
     throw new Error("name one config file");
-  for (const [flag, variable] of Object.entries(PORT_FLAGS)) {
-    const value = values[flag as keyof typeof PORT_FLAGS];
-    if (value !== undefined) process.env[variable] = value;
+  const given: Readonly<Record<string, unknown>> = values;
+  for (const [flag, variable] of PORT_FLAGS) {
+    const value = given[flag];
+    if (typeof value === "string") process.env[variable] = value;
   }
   return values.config ?? positionals[0] ?? process.env.GATEKEEPER_CONFIG ?? DEMO_CONFIG;
 }

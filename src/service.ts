@@ -128,6 +128,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ready: () => !draining && (lists?.store.view.ready ?? true),
       })
     : undefined;
+  // What stop() and a failed start both release: the listeners drain first, then what they used.
+  const release = async (graceMs: number): Promise<void> => {
+    lists?.stop();
+    reloader.close();
+    await Promise.all([grpcServer.stop(graceMs), httpServer?.stop(graceMs)]);
+    await reloader.snapshot.gate.revocation.close();
+    await ops?.close();
+    audit?.close();
+    pidFile?.remove();
+  };
   let grpcPort = 0;
   let httpPort: number | undefined;
   let opsPort: number | undefined;
@@ -141,11 +151,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       .catch(bind("metrics", config.metrics));
   } catch (error) {
     // One listener failed: close the others and what started before them, so the process can exit.
-    lists?.stop();
-    await Promise.all([grpcServer.stop(0), httpServer?.stop(0), ops?.close()]);
-    await initial.gate.revocation.close();
-    audit?.close();
-    pidFile?.remove();
+    await release(0);
     throw error;
   }
   if (options.watchFiles ?? true) reloader.watch();
@@ -173,14 +179,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stop: async () => {
       draining = true;
       clearInterval(sweep);
-      lists?.stop();
-      reloader.close();
-      const graceMs = reloader.snapshot.config.shutdown.graceSeconds * 1000;
-      await Promise.all([grpcServer.stop(graceMs), httpServer?.stop(graceMs)]);
-      await reloader.snapshot.gate.revocation.close();
-      await ops?.close();
-      audit?.close();
-      pidFile?.remove();
+      await release(reloader.snapshot.config.shutdown.graceSeconds * 1000);
     },
   };
 }

@@ -136,7 +136,7 @@ export function caSummary(cert: X509Certificate, at: Date): CaSummary {
     subject: cert.subject,
     notAfter: cert.notAfter.toISOString(),
     daysLeft: expiryDaysLeft(cert.notAfter.getTime() - at.getTime()),
-    sha256: createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex"),
+    sha256: sha256Of(cert),
   };
 }
 
@@ -172,10 +172,10 @@ function expiryFindings(trust: TrustStore, at: Date): Finding[] {
  * One that is itself an anchor (the same certificate in both files) chains by definition.
  */
 async function unchainedFindings(trust: TrustStore, at: Date): Promise<Finding[]> {
-  const anchors = new Set(trust.anchors.map((cert) => caSummary(cert, at).sha256));
+  const anchors = new Set(trust.anchors.map(sha256Of));
   const found: Finding[] = [];
   for (const intermediate of trust.intermediates) {
-    if (anchors.has(caSummary(intermediate, at).sha256)) continue;
+    if (anchors.has(sha256Of(intermediate))) continue;
     const chain = await verifyChain(intermediate, trust, { now: at });
     if (!chain.ok && chain.error.reason === "CERT_UNTRUSTED") {
       found.push({
@@ -185,4 +185,8 @@ async function unchainedFindings(trust: TrustStore, at: Date): Promise<Finding[]
     }
   }
   return found;
+}
+
+function sha256Of(cert: X509Certificate): string {
+  return createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex");
 }

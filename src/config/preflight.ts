@@ -4,6 +4,8 @@ import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import { dirname } from "node:path";
 import { ConfigError } from "../foundation/config_error.js";
+import { folderInTheWay } from "../ops/audit_log.js";
+import { type ListenTarget, listenProblem } from "../ops/listen_failure.js";
 import type { Config } from "./config.js";
 
 /**
@@ -13,28 +15,25 @@ import type { Config } from "./config.js";
  * words; a port in use can only be learnt by binding, so it is not checked here.
  */
 export async function preflight(config: Config): Promise<ConfigError[]> {
-  const listeners: [section: "listen" | "http" | "metrics", host: string][] = [
-    ["listen", config.listen.host],
-  ];
-  if (config.http.enabled) listeners.push(["http", config.http.host]);
-  if (config.metrics.enabled) listeners.push(["metrics", config.metrics.host]);
+  const listeners: ListenTarget[] = [{ configFile: config.file, section: "listen", ...config.listen }];
+  if (config.http.enabled) listeners.push({ configFile: config.file, section: "http", ...config.http });
+  if (config.metrics.enabled)
+    listeners.push({ configFile: config.file, section: "metrics", ...config.metrics });
   const problems: ConfigError[] = [];
-  for (const [section, host] of listeners) {
-    const problem = await hostProblem(host);
-    if (problem !== undefined) problems.push(new ConfigError(config.file, `${section}.host`, problem));
+  for (const target of listeners) {
+    const code = await hostProblem(target.host);
+    if (code !== undefined) problems.push(listenProblem(target, code));
   }
   const audit = config.audit.file === undefined ? undefined : auditProblem(config.audit.file);
   if (audit !== undefined) problems.push(new ConfigError(config.file, "audit.file", audit));
   return problems;
 }
 
-async function hostProblem(host: string): Promise<string | undefined> {
+async function hostProblem(host: string): Promise<"ENOTFOUND" | "EADDRNOTAVAIL" | undefined> {
   const addresses = isIP(host) === 0 ? await resolved(host) : [host];
-  if (addresses === undefined) return `host "${host}" does not resolve (ENOTFOUND)`;
+  if (addresses === undefined) return "ENOTFOUND";
   const local = localAddresses();
-  return addresses.some((address) => local.has(address))
-    ? undefined
-    : `${host} is not an address of this machine (EADDRNOTAVAIL)`;
+  return addresses.some((address) => local.has(address)) ? undefined : "EADDRNOTAVAIL";
 }
 
 async function resolved(host: string): Promise<string[] | undefined> {
@@ -57,8 +56,7 @@ function localAddresses(): Set<string> {
 function auditProblem(file: string): string | undefined {
   let folder = dirname(file);
   while (!existsSync(folder) && dirname(folder) !== folder) folder = dirname(folder);
-  if (!statSync(folder).isDirectory())
-    return `cannot create the folder ${dirname(file)}: a file, not a folder, is in the way (EEXIST)`;
+  if (!statSync(folder).isDirectory()) return folderInTheWay(dirname(file));
   try {
     accessSync(folder, constants.W_OK);
   } catch {

@@ -23,10 +23,9 @@ export class AuditLog {
     try {
       mkdirSync(folder, { recursive: true });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const problem =
-        code === "EEXIST" ? "a file, not a folder, is in the way (EEXIST)" : readFailure(folder, error);
-      throw new ConfigError(configFile, "audit.file", `cannot create the folder ${folder}: ${problem}`);
+      const inTheWay = (error as NodeJS.ErrnoException).code === "EEXIST";
+      const problem = `cannot create the folder ${folder}: ${readFailure(folder, error)}`;
+      throw new ConfigError(configFile, "audit.file", inTheWay ? folderInTheWay(folder) : problem);
     }
     try {
       closeSync(openSync(file, "a", 0o600));
@@ -95,4 +94,9 @@ function certificateOf(decision: Decision): {
 } {
   if (decision.allowed) return { certSha256: decision.tpp?.certSha256, certSerial: decision.tpp?.certSerial };
   return deniedCertificateFields(decision);
+}
+
+/** The start and `qwac check-config`'s preflight say the same when a file stands where the folder must. */
+export function folderInTheWay(folder: string): string {
+  return `cannot create the folder ${folder}: a file, not a folder, is in the way (EEXIST)`;
 }

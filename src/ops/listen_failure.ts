@@ -14,8 +14,26 @@ export interface ListenTarget {
  * (grpc-js folds the errno into its message, node:net sets `code`), so the errno is read from either.
  */
 export function listenFailure(target: ListenTarget, error: unknown): ConfigError {
-  const { configFile, section, host, port } = target;
   const code = errnoOf(error);
+  return code === undefined || !isListenErrno(code)
+    ? new ConfigError(
+        target.configFile,
+        target.section,
+        `cannot listen on ${target.host}:${target.port}: ${code ?? messageOf(error)}`,
+      )
+    : listenProblem(target, code);
+}
+
+const LISTEN_ERRNOS = ["EADDRINUSE", "EACCES", "EADDRNOTAVAIL", "ENOTFOUND"] as const;
+export type ListenErrno = (typeof LISTEN_ERRNOS)[number];
+
+function isListenErrno(code: string): code is ListenErrno {
+  return (LISTEN_ERRNOS as readonly string[]).includes(code);
+}
+
+/** The one wording of each bind failure: the start and `qwac check-config`'s preflight both use it. */
+export function listenProblem(target: ListenTarget, code: ListenErrno): ConfigError {
+  const { configFile, section, host, port } = target;
   switch (code) {
     case "EADDRINUSE":
       return new ConfigError(
@@ -37,12 +55,6 @@ export function listenFailure(target: ListenTarget, error: unknown): ConfigError
       );
     case "ENOTFOUND":
       return new ConfigError(configFile, `${section}.host`, `host "${host}" does not resolve (ENOTFOUND)`);
-    default:
-      return new ConfigError(
-        configFile,
-        section,
-        `cannot listen on ${host}:${port}: ${code ?? messageOf(error)}`,
-      );
   }
 }
 
@@ -52,7 +64,7 @@ function errnoOf(error: unknown): string | undefined {
   }
   const message = messageOf(error);
   if (message.startsWith("Name resolution failed")) return "ENOTFOUND";
-  return /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND)\b/.exec(message)?.[1];
+  return LISTEN_ERRNOS.find((errno) => new RegExp(`\\b${errno}\\b`).test(message));
 }
 
 function messageOf(error: unknown): string {
