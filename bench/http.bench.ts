@@ -21,7 +21,7 @@ import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { PROJECT_ROOT } from "../src/foundation/project_root.js";
 import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
 import { writeResults } from "./results_file.js";
-import { type Drive, medianRatio, row, TABLE_HEAD, turns } from "./turns.js";
+import { type Drive, medianRatio, row, TABLE_HEAD, tableHead, turns } from "./turns.js";
 
 export const HTTP_SECTION_TITLE = "## 6. HTTP mode (nginx auth_request), warm allow";
 const LEVELS = [1, 4, 16, 64];
@@ -42,12 +42,20 @@ export function authRequestHeaders(pem: string): [string, string][] {
   ];
 }
 
+/** What a variant of the bench's service changes in the documented settings. */
+export interface ConfigVariant {
+  /** Policy file (default: the shipped Berlin Group policy). */
+  readonly policy?: string;
+  /** Log level (default: info, so every decision writes its line). */
+  readonly logLevel?: string;
+}
+
 /** The service settings docs/proxies.md gives for nginx in front, on the given ports. */
 export function httpModeConfig(
   dir: string,
   grpcPort: number,
   httpPort: number,
-  extra: string[] = [],
+  variant: ConfigVariant = {},
 ): string {
   const file = join(dir, `http-${httpPort}.yaml`);
   writeFileSync(
@@ -56,14 +64,13 @@ export function httpModeConfig(
       `listen: { host: 127.0.0.1, port: ${grpcPort} }`,
       `http: { enabled: true, host: 127.0.0.1, port: ${httpPort} }`,
       "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
-      `policy: ${join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
+      `policy: ${variant.policy ?? join(PROJECT_ROOT, "policies/berlin-group.yaml")}`,
       "sources: [header]",
       "trustedHops: { cidrs: [127.0.0.1/32] }",
       `sni: { required: true, hosts: [${SNI}] }`,
       "revocation: { enabled: false }",
       "metrics: { port: 0 }",
-      "log: { level: info }",
-      ...extra,
+      `log: { level: ${variant.logLevel ?? "info"} }`,
     ].join("\n"),
   );
   return file;
@@ -144,23 +151,20 @@ export async function httpSection(): Promise<string[]> {
     const pem = readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8");
     const headers = authRequestHeaders(pem);
     const cpu = pinning();
-    const httpPort = await freePort();
-    const config = httpModeConfig(dir, await freePort(), httpPort);
-    children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], httpPort, cpu.server));
-    const allow = await fetch(`http://127.0.0.1:${httpPort}${AUTH_PATH}`, {
-      headers: Object.fromEntries(headers),
-    });
-    await allow.arrayBuffer();
-    if (allow.status !== 200) throw new Error(`the service answered ${allow.status}, not an allow`);
-    const identity = [...allow.headers].filter(([name]) => name.startsWith("x-tpp-"));
-    const barePort = await freePort();
-    children.push(
-      await startNode(
-        [join(PROJECT_ROOT, "bench/bare_http_server.ts"), String(barePort), JSON.stringify(identity)],
-        barePort,
-        cpu.server,
-      ),
-    );
+    const service = async (variant: ConfigVariant = {}): Promise<Served> => {
+      const port = await freePort();
+      const config = httpModeConfig(dir, await freePort(), port, variant);
+      children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], port, cpu.server));
+      return { port, identity: await identityOfAllow(port, headers) };
+    };
+    const bare = async (identity: readonly (readonly [string, string])[]): Promise<number> => {
+      const port = await freePort();
+      const script = join(PROJECT_ROOT, "bench/bare_http_server.ts");
+      children.push(await startNode([script, String(port), JSON.stringify(identity)], port, cpu.server));
+      return port;
+    };
+    const { port: httpPort, identity } = await service();
+    const barePort = await bare(identity);
     const drive: Drive = async (port, concurrency) =>
       runH2loadHttp1({
         port,
@@ -180,6 +184,7 @@ export async function httpSection(): Promise<string[]> {
       rows.push(row(`${concurrency}`, pair));
       medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
     }
+    const floor = await floorRows({ dir, drive, service, bare, cpu: cpu.server }, barePort, identity);
     const pinned =
       cpu.server === undefined ? "" : `; servers pinned to CPU ${cpu.server}, h2load to CPU ${cpu.load}`;
     return [
@@ -189,10 +194,107 @@ export async function httpSection(): Promise<string[]> {
       ...rows,
       "",
       `Median ratio per row: ${medians.join(", ")}.`,
+      "",
+      ...floor,
     ];
   } finally {
     for (const child of children) await child.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Served {
+  readonly port: number;
+  /** The identity headers of the service's answer (none for a public route). */
+  readonly identity: readonly (readonly [string, string])[];
+}
+
+/** One request as the bench sends it; the answer must be 200. */
+async function identityOfAllow(
+  port: number,
+  headers: readonly (readonly [string, string])[],
+): Promise<Served["identity"]> {
+  const allow = await fetch(`http://127.0.0.1:${port}${AUTH_PATH}`, {
+    headers: Object.fromEntries(headers),
+  });
+  await allow.arrayBuffer();
+  if (allow.status !== 200) throw new Error(`the service answered ${allow.status}, not an allow`);
+  return [...allow.headers].filter(([name]) => name.startsWith("x-tpp-"));
+}
+
+const FLOOR_CONCURRENCY = 16;
+
+/** What the floor rows start and drive servers with (httpSection's own helpers). */
+interface FloorKit {
+  readonly dir: string;
+  readonly drive: Drive;
+  readonly service: (variant: ConfigVariant) => Promise<Served>;
+  readonly bare: (identity: Served["identity"]) => Promise<number>;
+  readonly cpu: number | undefined;
+}
+
+/**
+ * Where the gap to the ceiling comes from, at c=16: the same service process with less of the work
+ * to do, each against a bare server answering what that variant answers. A public route (the policy
+ * makes the bench's path public) is judged without a certificate: path safety, SNI, the policy match
+ * and the metrics run, the certificate source, the two caches and the identity headers do not. At
+ * log level warn its decision line is not written either: what is left is node:http in the service's
+ * process and the edge's own translation.
+ */
+async function floorRows(kit: FloorKit, barePort: number, identity: Served["identity"]): Promise<string[]> {
+  const { dir, drive, service, bare } = kit;
+  const policy = join(dir, "public-route.yaml");
+  writeFileSync(
+    policy,
+    [
+      "version: 1",
+      "public:",
+      "  - { id: bench-public, methods: [GET], path: /v1/accounts/** }",
+      "rules:",
+      "  - { id: bench-other, methods: [GET], path: /v1/consents/**, roles: [PSP_AI] }",
+    ].join("\n"),
+  );
+  const variants: [string, ConfigVariant][] = [
+    ["public route, log level warn: no certificate, no decision line", { policy, logLevel: "warn" }],
+    ["public route: no certificate, with the decision line", { policy }],
+  ];
+  const rows = [await inServiceProcessRow(kit, barePort, identity)];
+  for (const [name, variant] of variants) {
+    const served = await service(variant);
+    const ceiling = await bare(served.identity);
+    await drive(served.port, FLOOR_CONCURRENCY);
+    await drive(ceiling, FLOOR_CONCURRENCY);
+    rows.push(row(name, await turns(drive, ROUNDS, served.port, ceiling, FLOOR_CONCURRENCY)));
+  }
+  return [
+    `Where the gap comes from (c=${FLOOR_CONCURRENCY}, same turns; each variant against a bare server answering what that variant answers, a public route's allow carrying no identity headers):\n`,
+    tableHead("variant", "bare", "variant"),
+    ...rows,
+  ];
+}
+
+/**
+ * The bare server in a process that also holds the warmed service (bench/bare_in_service.ts), against
+ * the standalone bare server: the same answer, none of the service's work.
+ */
+async function inServiceProcessRow(
+  { dir, drive, cpu }: FloorKit,
+  ceiling: number,
+  identity: Served["identity"],
+): Promise<string> {
+  const servicePort = await freePort();
+  const config = httpModeConfig(dir, await freePort(), servicePort);
+  const port = await freePort();
+  const script = join(PROJECT_ROOT, "bench/bare_in_service.ts");
+  const child = await startNode([script, config, String(port), JSON.stringify(identity)], port, cpu);
+  try {
+    await drive(servicePort, FLOOR_CONCURRENCY); // the service's caches and JIT, as in the other rows
+    await drive(port, FLOOR_CONCURRENCY);
+    await drive(ceiling, FLOOR_CONCURRENCY);
+    const name = "bare node:http inside the warmed service's process: none of the work";
+    return row(name, await turns(drive, ROUNDS, port, ceiling, FLOOR_CONCURRENCY));
+  } finally {
+    await child.stop();
   }
 }
 

@@ -66,9 +66,9 @@ export function percentile(sorted: readonly number[], q: number): number {
 }
 
 /** The rows' header; the two columns are named for what is measured against what. */
-export function tableHead(service = "service", bare = "bare"): string {
+export function tableHead(service = "service", bare = "bare", first = "concurrency"): string {
   return [
-    `| concurrency | ${service} req/s | ${bare} req/s | ratio: median round (range) | ${service} p50 / p99 µs | ${bare} p50 / p99 µs | added p50 / p99 µs |`,
+    `| ${first} | ${service} req/s | ${bare} req/s | ratio: median round (range) | ${service} p50 / p99 µs | ${bare} p50 / p99 µs | added p50 / p99 µs |`,
     "|---:|---:|---:|---:|---:|---:|---:|",
   ].join("\n");
 }
