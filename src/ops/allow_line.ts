@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import type { LateLine } from "./batched_writer.js";
 
 /** The per-request values of an allow line; everything else in it is fixed per TPP and verdict. */
 export interface AllowFields {
@@ -49,17 +50,63 @@ export function allowLineWriter(logger: Logger): ((child: Logger) => AllowLine) 
   if (!reproducible(root)) return undefined;
   const levelPrefix = (root[lsCacheSym] as Record<number, string>)[INFO];
   const time = root[timeSym] as () => string;
-  const stream = root[streamSym] as { write(line: string): void };
+  const stream = root[streamSym] as LineStream;
   const tail = `,"msg":"allow"${root[endSym] as string}`;
   if (levelPrefix === undefined) return undefined;
   return (child) => {
     // The bindings and the first key, joined once per logger: fewer pieces to join on every line.
     const head = `${(child as unknown as Internals)[chindingsSym] as string},"reqId":`;
-    return (fields) =>
-      stream.write(
-        `${levelPrefix}${time()}${head}${JSON.stringify(fields.reqId)}${methodPart(fields.method)}${JSON.stringify(fields.path)}${verdictPart(fields.revocation, fields.via)}${fields.us}${tail}`,
-      );
+    const parts: LineParts = {
+      levelPrefix,
+      head,
+      tail,
+      chars: levelPrefix.length + head.length + tail.length,
+    };
+    // The time is read now, the rest of the line is made with its batch (batched_writer.ts).
+    if (typeof stream.writeLate === "function") {
+      const late = stream.writeLate.bind(stream);
+      return (fields) => late(new LateAllowLine(parts, time(), fields));
+    }
+    return (fields) => stream.write(allowText(parts, time(), fields));
   };
+}
+
+/** What pino writes to: any stream has `write`; the batched writer also takes late lines. */
+interface LineStream {
+  write(line: string): void;
+  writeLate?: (line: LateLine) => void;
+}
+
+/** The fixed pieces of one logger's allow line. */
+interface LineParts {
+  readonly levelPrefix: string;
+  /** The logger's bindings and `,"reqId":`. */
+  readonly head: string;
+  readonly tail: string;
+  readonly chars: number;
+}
+
+/** Characters of a line's variable part besides its request id and path: the verdict, the time, `us`. */
+const VARIABLE_CHARS = 120;
+
+class LateAllowLine implements LateLine {
+  readonly chars: number;
+
+  constructor(
+    private readonly parts: LineParts,
+    private readonly time: string,
+    private readonly fields: AllowFields,
+  ) {
+    this.chars = parts.chars + fields.reqId.length + fields.path.length + VARIABLE_CHARS;
+  }
+
+  text(): string {
+    return allowText(this.parts, this.time, this.fields);
+  }
+}
+
+function allowText(parts: LineParts, time: string, fields: AllowFields): string {
+  return `${parts.levelPrefix}${time}${parts.head}${JSON.stringify(fields.reqId)}${methodPart(fields.method)}${JSON.stringify(fields.path)}${verdictPart(fields.revocation, fields.via)}${fields.us}${parts.tail}`;
 }
 
 /** Writes one allow line for the logger it was made for. */

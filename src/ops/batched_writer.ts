@@ -1,8 +1,20 @@
 import { writeSync } from "node:fs";
 
+/**
+ * A line whose text is made when its batch is written, from values taken when it was logged: the warm
+ * allow line (allow_line.ts). Its place in the output is where it was logged.
+ */
+export interface LateLine {
+  /** About as many characters as its text will have: what it adds to the batch's size. */
+  readonly chars: number;
+  text(): string;
+}
+
 /** What pino needs of a destination, and what shutdown calls. */
 export interface BatchedWriter {
   write(line: string): void;
+  /** Gathers a line to be made when its batch is written, in order with the written ones. */
+  writeLate(line: LateLine): void;
   /** Writes what is gathered, then calls back (pino's `logger.flush`). */
   flush(callback?: (error?: Error) => void): void;
   flushSync(): void;
@@ -22,7 +34,10 @@ const BLOCKED_RETRY_MS = 10;
  * Lines gathered in an array and written with one synchronous write(2) per batch. Replaces sonic-boom
  * for the decision log: sonic-boom measures the byte length of its whole pending batch on every line,
  * which flattens and scans up to 4 KiB per line, and that was most of a decision line's cost. Here a
- * line costs an array push; the batch is joined once.
+ * line costs an array push; the batch is joined once. A late line (writeLate) is even made then: the
+ * code and data that make allow lines run a dozen times in a row instead of once between two requests'
+ * worth of node's HTTP work, which had evicted them from the CPU's caches each time (bench/results.md,
+ * "Design measurements").
  *
  * Synchronous like the destination it replaces, with the same back-pressure: when the reader of a
  * non-blocking pipe stops reading (EAGAIN), the write waits and retries, so Checks slow down rather than
@@ -30,22 +45,28 @@ const BLOCKED_RETRY_MS = 10;
  * ignores a broken pipe. The periodic flush is unref'd; lines still gathered are written at exit.
  */
 export function batchedWriter(fd: number, options: BatchOptions): BatchedWriter {
-  let pending: string[] = [];
+  let pending: (string | LateLine)[] = [];
   let chars = 0;
   const flushSync = (): void => {
     if (pending.length === 0) return;
-    const text = pending.length === 1 ? pending[0]! : pending.join("");
+    const batch = pending;
     pending = [];
     chars = 0;
-    writeFully(fd, Buffer.from(text, "utf8"));
+    writeFully(fd, Buffer.from(joined(batch), "utf8"));
+  };
+  const gather = (line: string | LateLine, size: number): void => {
+    pending.push(line);
+    chars += size;
+    if (chars >= options.batchChars) flushSync();
   };
   setInterval(flushSync, options.flushIntervalMs).unref();
   process.once("exit", flushSync);
   return {
     write(line: string): void {
-      pending.push(line);
-      chars += line.length;
-      if (chars >= options.batchChars) flushSync();
+      gather(line, line.length);
+    },
+    writeLate(line: LateLine): void {
+      gather(line, line.chars);
     },
     flush(callback?: (error?: Error) => void): void {
       try {
@@ -58,6 +79,12 @@ export function batchedWriter(fd: number, options: BatchOptions): BatchedWriter 
     },
     flushSync,
   };
+}
+
+function joined(batch: readonly (string | LateLine)[]): string {
+  let text = "";
+  for (const line of batch) text += typeof line === "string" ? line : line.text();
+  return text;
 }
 
 function writeFully(fd: number, bytes: Buffer): void {

@@ -67,4 +67,17 @@ describe("the batched stdout writer", () => {
     expect(flushed).toBe(true);
     expect(readFileSync(file, "utf8")).toBe("one 456789\ntwo 456789\nthree ünïcode\n");
   });
+
+  it("makes a late line when its batch is written, in the place it was logged", () => {
+    const file = join(dir, "late");
+    const writer = batchedWriter(openSync(file, "w"), { batchChars: 1000, flushIntervalMs: 60_000 });
+    let made = 0;
+    writer.write("first\n");
+    writer.writeLate({ chars: 7, text: () => `late ${++made}\n` });
+    writer.write("last\n");
+    expect(made).toBe(0);
+    writer.flushSync();
+    expect(made).toBe(1);
+    expect(readFileSync(file, "utf8")).toBe("first\nlate 1\nlast\n");
+  });
 });
