@@ -1,11 +1,14 @@
 import * as grpc from "@grpc/grpc-js";
 import { andThen, settle } from "../foundation/settled.js";
+import { TurnBatch } from "../foundation/turn_batch.js";
 import type { Logger } from "../ops/log.js";
 import type { Gatekeeper } from "../pipeline/gatekeeper.js";
 import { toCheckInput } from "./check_request.js";
 import { EncodedResponses } from "./encoded_responses.js";
 import { loadProtos, servedAuthorization } from "./protos.js";
 import type { WireCheckRequest } from "./wire.js";
+
+type CheckCall = grpc.ServerUnaryCall<WireCheckRequest, Buffer>;
 
 const SERVING = 1;
 const NOT_SERVING = 2;
@@ -74,10 +77,16 @@ export class AuthorizationServer {
       watcher.write({ status: this.healthStatus(watcher.request.service) });
   }
 
-  private readonly check = (
-    call: grpc.ServerUnaryCall<WireCheckRequest, Buffer>,
-    callback: grpc.sendUnaryData<Buffer>,
-  ): void => {
+  /** A turn's Checks are run back to back (foundation/turn_batch.ts). */
+  private readonly batch = new TurnBatch<CheckCall, grpc.sendUnaryData<Buffer>>(
+    (call, callback) => this.checkNow(call, callback),
+    (_call, callback, error) => this.failed(callback, error, undefined),
+  );
+
+  private readonly check = (call: CheckCall, callback: grpc.sendUnaryData<Buffer>): void =>
+    this.batch.add(call, callback);
+
+  private checkNow(call: CheckCall, callback: grpc.sendUnaryData<Buffer>): void {
     const input = toCheckInput(call.request);
     settle(
       // Encoding inside `run`: an error there is answered like any other bug, never thrown into grpc-js.
@@ -86,14 +95,18 @@ export class AuthorizationServer {
           this.responses.bytes(decision, input, responses),
         ),
       (bytes) => callback(null, bytes),
-      (error: unknown) => {
-        // A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
-        // (failure_mode_allow: false -> deny), and say so loudly.
-        this.options.logger.error({ err: error, reqId: input.requestId }, "check failed");
-        callback({ code: grpc.status.INTERNAL, details: "internal error" });
-      },
+      (error: unknown) => this.failed(callback, error, input.requestId),
     );
-  };
+  }
+
+  /**
+   * A bug, not a bad request: answer with an RPC error so Envoy applies its configured failure mode
+   * (failure_mode_allow: false -> deny), and say so loudly.
+   */
+  private failed(callback: grpc.sendUnaryData<Buffer>, error: unknown, reqId: string | undefined): void {
+    this.options.logger.error({ err: error, reqId }, "check failed");
+    callback({ code: grpc.status.INTERNAL, details: "internal error" });
+  }
 
   private readonly healthCheck = (
     call: grpc.ServerUnaryCall<{ service?: string }, { status: number }>,

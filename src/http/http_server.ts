@@ -4,6 +4,7 @@ import { requestIdOr } from "../decision/request_id.js";
 import type { CheckInput } from "../foundation/check_input.js";
 import { type DenyReason, REASONS } from "../foundation/reasons.js";
 import { andThen, settle } from "../foundation/settled.js";
+import { TurnBatch } from "../foundation/turn_batch.js";
 import type { Logger } from "../ops/log.js";
 import type { Gatekeeper } from "../pipeline/gatekeeper.js";
 import { denialAnswer, type HttpAnswer, HttpAnswers, textAnswer } from "./http_answer.js";
@@ -33,11 +34,17 @@ export interface HttpServerOptions {
 export class HttpAuthorizationServer {
   private readonly server: Server;
   private readonly answers = new HttpAnswers();
+  /** A turn's requests are handled back to back (foundation/turn_batch.ts). */
+  private readonly batch = new TurnBatch<IncomingMessage, ServerResponse>(
+    (request, response) => this.handle(request, response),
+    (request, response, error) =>
+      this.failed(response, error, requestIdOr(singleHeader(request.headers["x-request-id"]))),
+  );
 
   constructor(private readonly options: HttpServerOptions) {
     this.server = createServer(
       { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
-      (request, response) => this.handle(request, response),
+      (request, response) => this.batch.add(request, response),
     );
   }
 
@@ -90,12 +97,14 @@ export class HttpAuthorizationServer {
           this.answers.answer(outcome.decision, outcome.responses, input.value.requestId),
         ),
       (answer) => send(response, answer),
-      (error: unknown) => {
-        // A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged.
-        this.options.logger.error({ err: error, reqId: input.value.requestId }, "check failed");
-        send(response, textAnswer(500, "internal error\n"));
-      },
+      (error: unknown) => this.failed(response, error, input.value.requestId),
     );
+  }
+
+  /** A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged. */
+  private failed(response: ServerResponse, error: unknown, reqId: string): void {
+    this.options.logger.error({ err: error, reqId }, "check failed");
+    send(response, textAnswer(500, "internal error\n"));
   }
 
   private renderDenial(reason: string, request: IncomingMessage, response: ServerResponse): void {

@@ -328,3 +328,35 @@ describe("per-route roles from Envoy context_extensions", () => {
     expect(result.reason).toBe("ROUTE_NOT_ALLOWED");
   });
 });
+
+describe("Checks that arrive together", () => {
+  it("answers each Check of one turn with its own verdict", async () => {
+    const kinds = [
+      { tpp: "tpp-ai", path: "/v1/accounts", org: "PSDFR-ACPR-10001" },
+      { tpp: "tpp-pi", path: "/v1/accounts", reason: "ROLE_NOT_ALLOWED" },
+      { tpp: "tpp-pi", path: "/v1/payments/sepa-credit-transfers", org: "PSDDE-BAFIN-20002" },
+      { tpp: "tpp-ai", path: "/v1/no-such-family", reason: "ROUTE_NOT_ALLOWED" },
+    ] as const;
+    const sent = Array.from({ length: 24 }, (_, i) => kinds[(i * 7) % kinds.length]!);
+    const request = (kind: (typeof kinds)[number], i: number) =>
+      checkRequest({
+        method: kind.path.startsWith("/v1/payments") ? "POST" : "GET",
+        path: kind.path,
+        certPem: pki.tpps[kind.tpp].pem,
+        requestId: `batch-${i}`,
+      });
+    // Warm: every certificate verified once, so the Checks below are answered from the caches.
+    for (const kind of kinds) await gk.check(request(kind, 0));
+    const answers = await Promise.all(sent.map((kind, i) => gk.check(request(kind, i))));
+    answers.forEach((answer, i) => {
+      const kind = sent[i]!;
+      if ("org" in kind) {
+        expect(answer.status.code, `Check ${i}`).toBe(0);
+        expect(headerValue(answer, "x-tpp-organization-id"), `Check ${i}`).toBe(kind.org);
+      } else {
+        expect(headerValue(answer, "x-authz-reason"), `Check ${i}`).toBe(kind.reason);
+        expect(headerValue(answer, "x-request-id"), `Check ${i}`).toBe(`batch-${i}`);
+      }
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoPki, type DemoPki } from "../../src/demo/demo_pki.js";
@@ -205,5 +206,87 @@ describe("the denial page for proxies that keep only the status", () => {
       const answer = await ask(base, {}, `${DENIAL_PATH}${reason}`);
       expect(answer.status).toBe(404);
     }
+  });
+});
+
+/** Requests written in one go on one connection: node reads them in one turn, so they form one batch. */
+async function pipelined(base: string, requests: readonly Record<string, string>[]): Promise<RawAnswer[]> {
+  const { hostname, port } = new URL(base);
+  const text = requests
+    .map((headers) => {
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+      return ["GET /authz HTTP/1.1", `host: ${hostname}`, ...lines, "", ""].join("\r\n");
+    })
+    .join("");
+  const socket = connect(Number(port), hostname);
+  const received: Buffer[] = [];
+  let answers: RawAnswer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on("error", reject);
+    socket.on("data", (chunk: Buffer) => {
+      received.push(chunk);
+      answers = rawAnswers(Buffer.concat(received).toString("latin1"));
+      if (answers.length === requests.length) resolve();
+    });
+    socket.on("close", () => resolve());
+    socket.write(text);
+  });
+  socket.destroy();
+  return answers;
+}
+
+interface RawAnswer {
+  readonly status: number;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/** The complete answers at the start of `text` (each head, then its content-length of body). */
+function rawAnswers(text: string): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let at = 0;
+  for (;;) {
+    const headEnd = text.indexOf("\r\n\r\n", at);
+    if (headEnd < 0) return answers;
+    const [statusLine = "", ...lines] = text.slice(at, headEnd).split("\r\n");
+    const headers = new Map(
+      lines.map((line) => [
+        line.slice(0, line.indexOf(":")).toLowerCase(),
+        line.slice(line.indexOf(":") + 1).trim(),
+      ]),
+    );
+    const end = headEnd + 4 + Number(headers.get("content-length") ?? "0");
+    if (end > text.length) return answers;
+    answers.push({ status: Number(statusLine.split(" ")[1]), headers });
+    at = end;
+  }
+}
+
+describe("requests that arrive together", () => {
+  it("answers each request of one turn with its own verdict, in order", async () => {
+    const base = await start();
+    // Warm: every certificate verified once, so the batch below is answered from the caches.
+    for (const tpp of ["tpp-ai", "tpp-pi", "tpp-all"] as const) await ask(base, nginxHeaders(tpp));
+    const kinds = [
+      { tpp: "tpp-ai", status: 200, org: "PSDFR-ACPR-10001" },
+      { tpp: "tpp-pi", status: 401, reason: "ROLE_NOT_ALLOWED" },
+      { tpp: undefined, status: 401, reason: "CERT_MISSING" },
+      { tpp: "tpp-all", status: 200, org: "PSDBE-NBB-0123.456.789" },
+    ] as const;
+    const sent = Array.from({ length: 24 }, (_, i) => kinds[(i * 7) % kinds.length]!);
+    const answers = await pipelined(
+      base,
+      sent.map((kind, i) => ({ ...nginxHeaders(kind.tpp), "x-request-id": `batch-${i}` })),
+    );
+    expect(answers).toHaveLength(sent.length);
+    answers.forEach((answer, i) => {
+      const kind = sent[i]!;
+      expect(answer.status, `request ${i}`).toBe(kind.status);
+      if ("org" in kind) {
+        expect(answer.headers.get("x-tpp-organization-id"), `request ${i}`).toBe(kind.org);
+      } else {
+        expect(answer.headers.get("x-authz-reason"), `request ${i}`).toBe(kind.reason);
+        expect(answer.headers.get("x-request-id"), `request ${i}`).toBe(`batch-${i}`);
+      }
+    });
   });
 });
