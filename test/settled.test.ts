@@ -1,19 +1,19 @@
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { andThen, type Settled, settle } from "../src/foundation/settled.js";
+import { andThen, type Settled, valueNow } from "../src/foundation/settled.js";
 
-function outcomes<T>(
-  run: () => Settled<T>,
-): Promise<{ values: T[]; errors: unknown[]; synchronous: boolean }> {
+/** What valueNow hands back at once, and what it hands to its handlers later. */
+function outcomes<T extends object>(
+  value: Settled<T>,
+): Promise<{ now: T | undefined; values: T[]; errors: unknown[] }> {
   const values: T[] = [];
   const errors: unknown[] = [];
-  settle(
-    run,
-    (value) => values.push(value),
+  const now = valueNow(
+    value,
+    (later) => values.push(later),
     (error) => errors.push(error),
   );
-  const synchronous = values.length + errors.length > 0;
-  return new Promise((resolve) => setImmediate(() => resolve({ values, errors, synchronous })));
+  return new Promise((resolve) => setImmediate(() => resolve({ now, values, errors })));
 }
 
 describe("Settled values", () => {
@@ -26,12 +26,14 @@ describe("Settled values", () => {
     expect(await andThen(3, (n) => Promise.resolve(n + 1))).toBe(4);
   });
 
-  it("settle hands a value over in the same turn, a promised one later, each exactly once", async () => {
-    expect(await outcomes(() => "now")).toEqual({ values: ["now"], errors: [], synchronous: true });
-    expect(await outcomes(() => Promise.resolve("later"))).toEqual({
-      values: ["later"],
+  it("valueNow hands back a value that is here, and hands a promised one to its handler later, once", async () => {
+    const ready = { answer: "now" };
+    expect(await outcomes(ready)).toEqual({ now: ready, values: [], errors: [] });
+    const promised = { answer: "later" };
+    expect(await outcomes(Promise.resolve(promised))).toEqual({
+      now: undefined,
+      values: [promised],
       errors: [],
-      synchronous: false,
     });
   });
 
@@ -42,23 +44,15 @@ describe("Settled values", () => {
     const later = andThen(foreign, (n) => n + 1);
     expect(later).toBeInstanceOf(Promise);
     expect(await later).toBe(6);
-    expect(await outcomes(() => foreign)).toEqual({ values: [5], errors: [], synchronous: false });
+    const foreignObject = runInNewContext("Promise.resolve({ n: 5 })") as Promise<{ n: number }>;
+    expect(await outcomes(foreignObject)).toEqual({ now: undefined, values: [{ n: 5 }], errors: [] });
     // Values that cannot be thenables pass straight through.
     expect(andThen(null, (v) => v)).toBeNull();
     expect(andThen(undefined, (v) => v)).toBeUndefined();
   });
 
-  it("settle turns a throw and a rejection alike into one error call", async () => {
+  it("valueNow hands a rejection to its error handler", async () => {
     const bug = new Error("bug");
-    expect(
-      await outcomes(() => {
-        throw bug;
-      }),
-    ).toEqual({ values: [], errors: [bug], synchronous: true });
-    expect(await outcomes(() => Promise.reject(bug))).toEqual({
-      values: [],
-      errors: [bug],
-      synchronous: false,
-    });
+    expect(await outcomes(Promise.reject(bug))).toEqual({ now: undefined, values: [], errors: [bug] });
   });
 });

@@ -1,66 +1,102 @@
 import { describe, expect, it } from "vitest";
-import { TurnBatch } from "../src/foundation/turn_batch.js";
+import { TurnBatch, type TurnWork } from "../src/foundation/turn_batch.js";
 
 /** Resolves once the current turn and its check phase (where a batch drains) have run. */
 function afterTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
+/** Work that records each step; a request named in `throwIn` throws there, one answered "later" is kept. */
+function recording(throwIn: { decide?: string; deliver?: string } = {}) {
+  const steps: string[] = [];
+  const work: TurnWork<string, number, string> = {
+    decide(request, reply) {
+      steps.push(`decide ${request}`);
+      if (request === throwIn.decide) throw new Error(`bug in ${request}`);
+      return request === "later" ? undefined : `${request}:${reply}`;
+    },
+    deliver(reply, answer) {
+      // The answer names the reply it was decided for: a mismatch would be another request's answer.
+      steps.push(answer.endsWith(`:${reply}`) ? `deliver ${answer}` : `deliver ${answer} to ${reply}`);
+      if (answer.startsWith(`${throwIn.deliver}:`)) throw new Error(`bug in ${answer}`);
+    },
+    failed(request, reply, error) {
+      steps.push(`failed ${request}:${reply} ${(error as Error).message}`);
+    },
+  };
+  return { steps, work };
+}
+
 describe("a turn's batch", () => {
-  it("handles the first request of a turn at once and the rest of the turn after its I/O, in order", async () => {
-    const handled: string[] = [];
-    const batch = new TurnBatch<string, number>(
-      (request, reply) => handled.push(`${request}:${reply}`),
-      () => handled.push("error"),
-    );
+  it("answers the first request of a turn at once, the rest after the turn's I/O: every decision, then every answer", async () => {
+    const { steps, work } = recording();
+    const batch = new TurnBatch(work);
     batch.add("a", 1);
-    expect(handled).toEqual(["a:1"]);
+    expect(steps).toEqual(["decide a", "deliver a:1"]);
     batch.add("b", 2);
     batch.add("c", 3);
-    expect(handled).toEqual(["a:1"]);
+    expect(steps).toHaveLength(2);
     await afterTurn();
-    expect(handled).toEqual(["a:1", "b:2", "c:3"]);
-    // A new turn starts with a request handled at once again.
+    expect(steps.slice(2)).toEqual(["decide b", "decide c", "deliver b:2", "deliver c:3"]);
+    // A new turn starts with a request answered at once again.
     batch.add("d", 4);
-    expect(handled).toEqual(["a:1", "b:2", "c:3", "d:4"]);
+    expect(steps.slice(6)).toEqual(["decide d", "deliver d:4"]);
   });
 
-  it("keeps answering the rest of a turn when one request's handler throws, and reports that one", async () => {
-    const handled: string[] = [];
-    const failures: [string, number, unknown][] = [];
-    const bug = new Error("bug");
-    const batch = new TurnBatch<string, number>(
-      (request, reply) => {
-        if (request === "bad") throw bug;
-        handled.push(`${request}:${reply}`);
-      },
-      (request, reply, error) => failures.push([request, reply, error]),
-    );
+  it("delivers nothing for a request its edge answers later itself", async () => {
+    const { steps, work } = recording();
+    const batch = new TurnBatch(work);
+    batch.add("later", 1);
+    batch.add("later", 2);
+    batch.add("b", 3);
+    await afterTurn();
+    expect(steps).toEqual(["decide later", "decide later", "decide b", "deliver b:3"]);
+  });
+
+  it("reports a request whose decision or answer throws, and answers the rest of its turn", async () => {
+    const { steps, work } = recording({ decide: "bad", deliver: "fragile" });
+    const batch = new TurnBatch(work);
+    batch.add("first", 0);
     batch.add("bad", 1);
-    batch.add("bad", 2);
+    batch.add("fragile", 2);
     batch.add("good", 3);
     await afterTurn();
-    expect(handled).toEqual(["good:3"]);
-    expect(failures).toEqual([
-      ["bad", 1, bug],
-      ["bad", 2, bug],
+    expect(steps).toEqual([
+      "decide first",
+      "deliver first:0",
+      "decide bad",
+      "failed bad:1 bug in bad",
+      "decide fragile",
+      "decide good",
+      "deliver fragile:2",
+      "failed fragile:2 bug in fragile:2",
+      "deliver good:3",
     ]);
   });
 
   it("opens the next turn for a request added while a batch runs, instead of growing this batch", async () => {
-    const handled: string[] = [];
-    const batch: TurnBatch<string, number> = new TurnBatch<string, number>(
-      (request, reply) => {
-        handled.push(request);
+    const { steps, work } = recording();
+    const batch = new TurnBatch<string, number, string>({
+      ...work,
+      decide(request, reply) {
         if (request === "b") batch.add("from-b", reply);
+        return work.decide(request, reply);
       },
-      () => handled.push("error"),
-    );
+    });
     batch.add("a", 1);
     batch.add("b", 2);
     batch.add("c", 3);
     await afterTurn();
-    // "from-b" opened a new turn: handled at once, right where it was added.
-    expect(handled).toEqual(["a", "b", "from-b", "c"]);
+    // "from-b" opened a new turn: answered at once, where it was added.
+    expect(steps).toEqual([
+      "decide a",
+      "deliver a:1",
+      "decide from-b",
+      "deliver from-b:2",
+      "decide b",
+      "decide c",
+      "deliver b:2",
+      "deliver c:3",
+    ]);
   });
 });

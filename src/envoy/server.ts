@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { andThen, settle } from "../foundation/settled.js";
+import { andThen, valueNow } from "../foundation/settled.js";
 import { TurnBatch } from "../foundation/turn_batch.js";
 import type { Logger } from "../ops/log.js";
 import type { Gatekeeper } from "../pipeline/gatekeeper.js";
@@ -78,25 +78,32 @@ export class AuthorizationServer {
   }
 
   /** A turn's Checks are run back to back (foundation/turn_batch.ts). */
-  private readonly batch = new TurnBatch<CheckCall, grpc.sendUnaryData<Buffer>>(
-    (call, callback) => this.checkNow(call, callback),
-    (_call, callback, error) => this.failed(callback, error, undefined),
-  );
+  private readonly batch = new TurnBatch<CheckCall, grpc.sendUnaryData<Buffer>, Buffer>({
+    decide: (call, callback) => this.decide(call, callback),
+    deliver: (callback, bytes) => callback(null, bytes),
+    failed: (_call, callback, error) => this.failed(callback, error, undefined),
+  });
 
   private readonly check = (call: CheckCall, callback: grpc.sendUnaryData<Buffer>): void =>
     this.batch.add(call, callback);
 
-  private checkNow(call: CheckCall, callback: grpc.sendUnaryData<Buffer>): void {
+  /** The encoded answer when it is ready now; a Check that has to wait answers `callback` itself. */
+  private decide(call: CheckCall, callback: grpc.sendUnaryData<Buffer>): Buffer | undefined {
     const input = toCheckInput(call.request);
-    settle(
-      // Encoding inside `run`: an error there is answered like any other bug, never thrown into grpc-js.
-      () =>
+    const failed = (error: unknown) => this.failed(callback, error, input.requestId);
+    try {
+      // Encoding is part of the decision: an error there is answered like any other bug.
+      return valueNow(
         andThen(this.options.gatekeeper.check(input), ({ decision, responses }) =>
           this.responses.bytes(decision, input, responses),
         ),
-      (bytes) => callback(null, bytes),
-      (error: unknown) => this.failed(callback, error, input.requestId),
-    );
+        (bytes) => callback(null, bytes),
+        failed,
+      );
+    } catch (error) {
+      failed(error);
+      return undefined;
+    }
   }
 
   /**

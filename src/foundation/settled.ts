@@ -24,21 +24,16 @@ function isPending<T>(value: Settled<T>): value is Promise<T> {
 }
 
 /**
- * The edges' way to take a result: `run`'s value or error goes to exactly one of the two handlers,
- * whether `run` throws, answers at once or answers later.
+ * The value when it is here; otherwise undefined, and `later` or `onError` gets the outcome when it
+ * arrives (for a caller that answers a ready value itself, as a turn's batch does). A throw is the
+ * caller's.
  */
-export function settle<T>(
-  run: () => Settled<T>,
-  onValue: (value: T) => void,
+export function valueNow<T extends object>(
+  value: Settled<T>,
+  later: (value: T) => void,
   onError: (error: unknown) => void,
-): void {
-  let value: Settled<T>;
-  try {
-    value = run();
-  } catch (error) {
-    onError(error);
-    return;
-  }
-  if (isPending(value)) Promise.resolve(value).then(onValue, onError);
-  else onValue(value);
+): T | undefined {
+  if (!isPending(value)) return value;
+  Promise.resolve(value).then(later, onError);
+  return undefined;
 }

@@ -1,26 +1,35 @@
 /**
+ * What an edge does with one request, in two steps the batch can run apart: `decide` judges it and
+ * returns the answer when it is ready now (a warm Check), or undefined when the edge answers it itself
+ * later (a Check that waits for a certificate or an OCSP fetch); `deliver` writes a ready answer.
+ * `failed` answers a request whose `decide` or `deliver` threw (a bug: the edge fails closed and logs).
+ */
+export interface TurnWork<A, B, R> {
+  decide(request: A, reply: B): R | undefined;
+  deliver(reply: B, answer: R): void;
+  failed(request: A, reply: B, error: unknown): void;
+}
+
+/**
  * Runs the requests that arrive during one turn of the event loop back to back. Under load, one turn's
  * I/O phase reads many connections; handled one by one, each Check ran between two requests' worth of
  * node's HTTP or gRPC code and the kernel's, which had evicted the Check's code and data from the CPU's
- * caches, so a warm Check cost several times what it costs run twice in a row (bench/results.md, "Design
- * measurements"). Here the first request of a turn is handled at once, so a lone request waits for
- * nothing, and the ones that arrive after it in the same turn are handled together once the turn's I/O
- * is read (setImmediate), in the order they came.
+ * caches, so a warm Check cost several times what it costs when run twice in a row (bench/results.md,
+ * "Design measurements"). Here the first request of a turn is handled at once, so a lone request waits
+ * for nothing; the ones that arrive after it in the same turn are handled once the turn's I/O is read
+ * (setImmediate), in the order they came: first every decision, then every answer written, so each of
+ * the two runs with its own code and data warm.
  *
  * Both edges hand over a request and where its answer goes (node's request and response, grpc-js's call
- * and callback), kept as a pair so queueing one allocates nothing. `run` is expected not to throw; if it
- * does, `onError` gets the pair and the error and the batch goes on, so one bug cannot leave the other
- * requests of its turn unanswered.
+ * and callback), kept as a flat list of pairs so queueing one allocates nothing. A request whose step
+ * throws goes to `failed` and the batch goes on, so one bug cannot leave the rest of its turn unanswered.
  */
-export class TurnBatch<A, B> {
-  /** Pairs, flat: a, b, a, b, ... */
+export class TurnBatch<A, B, R> {
+  /** Pairs, flat: request, reply, request, reply, ... */
   private queued: (A | B)[] = [];
   private turnOpen = false;
 
-  constructor(
-    private readonly run: (request: A, reply: B) => void,
-    private readonly onError: (request: A, reply: B, error: unknown) => void,
-  ) {}
+  constructor(private readonly work: TurnWork<A, B, R>) {}
 
   add(request: A, reply: B): void {
     if (this.turnOpen) {
@@ -29,7 +38,8 @@ export class TurnBatch<A, B> {
     }
     this.turnOpen = true;
     setImmediate(this.drain);
-    this.runOne(request, reply);
+    const answer = this.decide(request, reply);
+    if (answer !== undefined) this.deliver(request, reply, answer);
   }
 
   private readonly drain = (): void => {
@@ -37,14 +47,28 @@ export class TurnBatch<A, B> {
     const pairs = this.queued;
     this.queued = [];
     this.turnOpen = false;
-    for (let i = 0; i < pairs.length; i += 2) this.runOne(pairs[i] as A, pairs[i + 1] as B);
+    const answers: (R | undefined)[] = new Array(pairs.length / 2);
+    for (let i = 0; i < pairs.length; i += 2) answers[i / 2] = this.decide(pairs[i] as A, pairs[i + 1] as B);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const answer = answers[i / 2];
+      if (answer !== undefined) this.deliver(pairs[i] as A, pairs[i + 1] as B, answer);
+    }
   };
 
-  private runOne(request: A, reply: B): void {
+  private decide(request: A, reply: B): R | undefined {
     try {
-      this.run(request, reply);
+      return this.work.decide(request, reply);
     } catch (error) {
-      this.onError(request, reply, error);
+      this.work.failed(request, reply, error);
+      return undefined;
+    }
+  }
+
+  private deliver(request: A, reply: B, answer: R): void {
+    try {
+      this.work.deliver(reply, answer);
+    } catch (error) {
+      this.work.failed(request, reply, error);
     }
   }
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { requestIdOr } from "../decision/request_id.js";
 import type { CheckInput } from "../foundation/check_input.js";
 import { type DenyReason, REASONS } from "../foundation/reasons.js";
-import { andThen, settle } from "../foundation/settled.js";
+import { andThen, valueNow } from "../foundation/settled.js";
 import { TurnBatch } from "../foundation/turn_batch.js";
 import type { Logger } from "../ops/log.js";
 import type { Gatekeeper } from "../pipeline/gatekeeper.js";
@@ -35,11 +35,12 @@ export class HttpAuthorizationServer {
   private readonly server: Server;
   private readonly answers = new HttpAnswers();
   /** A turn's requests are handled back to back (foundation/turn_batch.ts). */
-  private readonly batch = new TurnBatch<IncomingMessage, ServerResponse>(
-    (request, response) => this.handle(request, response),
-    (request, response, error) =>
+  private readonly batch = new TurnBatch<IncomingMessage, ServerResponse, HttpAnswer>({
+    decide: (request, response) => this.decide(request, response),
+    deliver: send,
+    failed: (request, response, error) =>
       this.failed(response, error, requestIdOr(singleHeader(request.headers["x-request-id"]))),
-  );
+  });
 
   constructor(private readonly options: HttpServerOptions) {
     this.server = createServer(
@@ -71,12 +72,12 @@ export class HttpAuthorizationServer {
     });
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
+  /** The answer when it is ready now; a Check that has to wait answers `response` itself. */
+  private decide(request: IncomingMessage, response: ServerResponse): HttpAnswer | undefined {
     const url = request.url ?? "";
     if (url.startsWith(DENIAL_PATH)) {
       const reason = url.slice(DENIAL_PATH.length).split("?")[0] ?? "";
-      this.renderDenial(reason, request, response);
-      return;
+      return this.renderDenial(reason, request);
     }
     const input = toCheckInput({
       method: request.method,
@@ -88,17 +89,21 @@ export class HttpAuthorizationServer {
       // The proxy did not say which request to judge: its configuration, not a TPP, is at fault.
       const unread = unreadable(request);
       const refused = this.options.gatekeeper.refuse(unread, input.error);
-      send(response, this.answers.answer(refused.decision, refused.responses, unread.requestId));
-      return;
+      return this.answers.answer(refused.decision, refused.responses, unread.requestId);
     }
-    settle(
-      () =>
+    const failed = (error: unknown) => this.failed(response, error, input.value.requestId);
+    try {
+      return valueNow(
         andThen(this.options.gatekeeper.check(input.value), (outcome) =>
           this.answers.answer(outcome.decision, outcome.responses, input.value.requestId),
         ),
-      (answer) => send(response, answer),
-      (error: unknown) => this.failed(response, error, input.value.requestId),
-    );
+        (answer) => send(response, answer),
+        failed,
+      );
+    } catch (error) {
+      failed(error);
+      return undefined;
+    }
   }
 
   /** A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged. */
@@ -107,13 +112,10 @@ export class HttpAuthorizationServer {
     send(response, textAnswer(500, "internal error\n"));
   }
 
-  private renderDenial(reason: string, request: IncomingMessage, response: ServerResponse): void {
-    if (!isReason(reason)) {
-      send(response, textAnswer(404, "unknown reason\n"));
-      return;
-    }
+  private renderDenial(reason: string, request: IncomingMessage): HttpAnswer {
+    if (!isReason(reason)) return textAnswer(404, "unknown reason\n");
     const requestId = requestIdOr(singleHeader(request.headers["x-request-id"]));
-    send(response, denialAnswer(reason, this.options.gatekeeper.current().responses, requestId));
+    return denialAnswer(reason, this.options.gatekeeper.current().responses, requestId);
   }
 }
 
@@ -123,6 +125,11 @@ function isReason(name: string): name is DenyReason {
 
 function send(response: ServerResponse, answer: HttpAnswer): void {
   if (response.destroyed) return;
+  // Only after a bug in the middle of an answer: a second head cannot follow, the connection goes.
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
   // writeHead with the ready list: no per-header setHeader bookkeeping for an answer that never changes.
   response.writeHead(answer.status, answer.head as string[]);
   response.end(answer.body);
