@@ -4,12 +4,12 @@ import { andThen, type Settled, valueNow } from "../src/foundation/settled.js";
 
 /** What valueNow hands back at once, and what it hands to its handlers later. */
 function outcomes<T extends object>(
-  value: Settled<T>,
+  run: () => Settled<T>,
 ): Promise<{ now: T | undefined; values: T[]; errors: unknown[] }> {
   const values: T[] = [];
   const errors: unknown[] = [];
   const now = valueNow(
-    value,
+    run,
     (later) => values.push(later),
     (error) => errors.push(error),
   );
@@ -28,9 +28,9 @@ describe("Settled values", () => {
 
   it("valueNow hands back a value that is here, and hands a promised one to its handler later, once", async () => {
     const ready = { answer: "now" };
-    expect(await outcomes(ready)).toEqual({ now: ready, values: [], errors: [] });
+    expect(await outcomes(() => ready)).toEqual({ now: ready, values: [], errors: [] });
     const promised = { answer: "later" };
-    expect(await outcomes(Promise.resolve(promised))).toEqual({
+    expect(await outcomes(() => Promise.resolve(promised))).toEqual({
       now: undefined,
       values: [promised],
       errors: [],
@@ -45,14 +45,19 @@ describe("Settled values", () => {
     expect(later).toBeInstanceOf(Promise);
     expect(await later).toBe(6);
     const foreignObject = runInNewContext("Promise.resolve({ n: 5 })") as Promise<{ n: number }>;
-    expect(await outcomes(foreignObject)).toEqual({ now: undefined, values: [{ n: 5 }], errors: [] });
+    expect(await outcomes(() => foreignObject)).toEqual({ now: undefined, values: [{ n: 5 }], errors: [] });
     // Values that cannot be thenables pass straight through.
     expect(andThen(null, (v) => v)).toBeNull();
     expect(andThen(undefined, (v) => v)).toBeUndefined();
   });
 
-  it("valueNow hands a rejection to its error handler", async () => {
+  it("valueNow turns a throw and a rejection alike into one error call", async () => {
     const bug = new Error("bug");
-    expect(await outcomes(Promise.reject(bug))).toEqual({ now: undefined, values: [], errors: [bug] });
+    expect(
+      await outcomes(() => {
+        throw bug;
+      }),
+    ).toEqual({ now: undefined, values: [], errors: [bug] });
+    expect(await outcomes(() => Promise.reject(bug))).toEqual({ now: undefined, values: [], errors: [bug] });
   });
 });

@@ -90,20 +90,15 @@ export class AuthorizationServer {
   /** The encoded answer when it is ready now; a Check that has to wait answers `callback` itself. */
   private decide(call: CheckCall, callback: grpc.sendUnaryData<Buffer>): Buffer | undefined {
     const input = toCheckInput(call.request);
-    const failed = (error: unknown) => this.failed(callback, error, input.requestId);
-    try {
+    return valueNow(
       // Encoding is part of the decision: an error there is answered like any other bug.
-      return valueNow(
+      () =>
         andThen(this.options.gatekeeper.check(input), ({ decision, responses }) =>
           this.responses.bytes(decision, input, responses),
         ),
-        (bytes) => callback(null, bytes),
-        failed,
-      );
-    } catch (error) {
-      failed(error);
-      return undefined;
-    }
+      (bytes) => callback(null, bytes),
+      (error: unknown) => this.failed(callback, error, input.requestId),
+    );
   }
 
   /**

@@ -24,15 +24,22 @@ function isPending<T>(value: Settled<T>): value is Promise<T> {
 }
 
 /**
- * The value when it is here; otherwise undefined, and `later` or `onError` gets the outcome when it
- * arrives (for a caller that answers a ready value itself, as a turn's batch does). A throw is the
- * caller's.
+ * `run`'s value when it is here; otherwise undefined, and `later` or `onError` gets the outcome when it
+ * arrives (for a caller that answers a ready value itself, as a turn's batch does). A throw from `run`
+ * goes to `onError` like a rejection, and the answer is then undefined too.
  */
 export function valueNow<T extends object>(
-  value: Settled<T>,
+  run: () => Settled<T>,
   later: (value: T) => void,
   onError: (error: unknown) => void,
 ): T | undefined {
+  let value: Settled<T>;
+  try {
+    value = run();
+  } catch (error) {
+    onError(error);
+    return undefined;
+  }
   if (!isPending(value)) return value;
   Promise.resolve(value).then(later, onError);
   return undefined;

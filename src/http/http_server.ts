@@ -91,19 +91,14 @@ export class HttpAuthorizationServer {
       const refused = this.options.gatekeeper.refuse(unread, input.error);
       return this.answers.answer(refused.decision, refused.responses, unread.requestId);
     }
-    const failed = (error: unknown) => this.failed(response, error, input.value.requestId);
-    try {
-      return valueNow(
+    return valueNow(
+      () =>
         andThen(this.options.gatekeeper.check(input.value), (outcome) =>
           this.answers.answer(outcome.decision, outcome.responses, input.value.requestId),
         ),
-        (answer) => send(response, answer),
-        failed,
-      );
-    } catch (error) {
-      failed(error);
-      return undefined;
-    }
+      (answer) => send(response, answer),
+      (error: unknown) => this.failed(response, error, input.value.requestId),
+    );
   }
 
   /** A bug, not a bad request: 500 makes nginx, Traefik and Envoy deny (fail closed), and it is logged. */
