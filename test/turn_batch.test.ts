@@ -28,7 +28,7 @@ function recording(throwIn: { decide?: string; deliver?: string } = {}) {
 }
 
 describe("a turn's batch", () => {
-  it("answers the first request of a turn at once, the rest after the turn's I/O: every decision, then every answer", async () => {
+  it("answers a lone request at once, the rest of a turn after the turn's I/O: every decision, then every answer", async () => {
     const { steps, work } = recording();
     const batch = new TurnBatch(work);
     batch.add("a", 1);
@@ -38,9 +38,29 @@ describe("a turn's batch", () => {
     expect(steps).toHaveLength(2);
     await afterTurn();
     expect(steps.slice(2)).toEqual(["decide b", "decide c", "deliver b:2", "deliver c:3"]);
-    // A new turn starts with a request answered at once again.
+  });
+
+  it("after a turn of several requests, makes the first of the next turn wait for its batch too", async () => {
+    const { steps, work } = recording();
+    const batch = new TurnBatch(work);
+    batch.add("a", 1);
+    batch.add("b", 2);
+    await afterTurn();
+    steps.length = 0;
+    // Concurrent load: the first request of this turn waits, so the turn's answers leave together.
+    batch.add("c", 3);
     batch.add("d", 4);
-    expect(steps.slice(6)).toEqual(["decide d", "deliver d:4"]);
+    expect(steps).toEqual([]);
+    await afterTurn();
+    expect(steps).toEqual(["decide c", "decide d", "deliver c:3", "deliver d:4"]);
+    steps.length = 0;
+    // A turn of one request, then load is gone: the next request is answered where it arrives again.
+    batch.add("e", 5);
+    expect(steps).toEqual([]);
+    await afterTurn();
+    expect(steps).toEqual(["decide e", "deliver e:5"]);
+    batch.add("f", 6);
+    expect(steps.slice(2)).toEqual(["decide f", "deliver f:6"]);
   });
 
   it("delivers nothing for a request its edge answers later itself", async () => {
@@ -87,16 +107,16 @@ describe("a turn's batch", () => {
     batch.add("b", 2);
     batch.add("c", 3);
     await afterTurn();
-    // "from-b" opened a new turn: answered at once, where it was added.
+    // "from-b" opened the next turn, whose batch ran after this one.
     expect(steps).toEqual([
       "decide a",
       "deliver a:1",
-      "decide from-b",
-      "deliver from-b:2",
       "decide b",
       "decide c",
       "deliver b:2",
       "deliver c:3",
+      "decide from-b",
+      "deliver from-b:2",
     ]);
   });
 });
