@@ -157,10 +157,11 @@ export async function httpSection(): Promise<string[]> {
       children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], port, cpu.server));
       return { port, identity: await identityOfAllow(port, headers) };
     };
-    const bare = async (identity: readonly (readonly [string, string])[]): Promise<number> => {
+    const bare = async (identity: readonly (readonly [string, string])[], busyUs = 0): Promise<number> => {
       const port = await freePort();
       const script = join(PROJECT_ROOT, "bench/bare_http_server.ts");
-      children.push(await startNode([script, String(port), JSON.stringify(identity)], port, cpu.server));
+      const args = [script, String(port), JSON.stringify(identity), String(busyUs)];
+      children.push(await startNode(args, port, cpu.server));
       return port;
     };
     const { port: httpPort, identity } = await service();
@@ -185,6 +186,7 @@ export async function httpSection(): Promise<string[]> {
       medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
     }
     const floor = await floorRows({ dir, drive, service, bare, cpu: cpu.server }, barePort, identity);
+    const calibration = await calibrationRows(drive, bare, identity);
     const pinned =
       cpu.server === undefined ? "" : `; servers pinned to CPU ${cpu.server}, h2load to CPU ${cpu.load}`;
     return [
@@ -196,6 +198,8 @@ export async function httpSection(): Promise<string[]> {
       `Median ratio per row: ${medians.join(", ")}.`,
       "",
       ...floor,
+      "",
+      ...calibration,
     ];
   } finally {
     for (const child of children) await child.stop();
@@ -229,7 +233,7 @@ interface FloorKit {
   readonly dir: string;
   readonly drive: Drive;
   readonly service: (variant: ConfigVariant) => Promise<Served>;
-  readonly bare: (identity: Served["identity"]) => Promise<number>;
+  readonly bare: (identity: Served["identity"], busyUs?: number) => Promise<number>;
   readonly cpu: number | undefined;
 }
 
@@ -268,6 +272,36 @@ async function floorRows(kit: FloorKit, barePort: number, identity: Served["iden
   }
   return [
     `Where the gap comes from (c=${FLOOR_CONCURRENCY}, same turns; each variant against a bare server answering what that variant answers, a public route's allow carrying no identity headers):\n`,
+    tableHead("variant", "bare", "variant"),
+    ...rows,
+  ];
+}
+
+const CALIBRATION_CONCURRENCY = 4;
+const CALIBRATION_BUSY_US = [3, 6];
+
+/**
+ * What a fixed cost per request does to the ratio at c=4, where the table above is lowest: bare servers
+ * with a busy wait added to each request against a bare server started with them. In this closed loop
+ * (four requests in flight, client and server on their own CPUs) a few microseconds can cost more than
+ * their share of a request's time, and the service's own work, however warm, meets that here.
+ */
+async function calibrationRows(
+  drive: Drive,
+  bare: FloorKit["bare"],
+  identity: Served["identity"],
+): Promise<string[]> {
+  const barePort = await bare(identity);
+  await drive(barePort, CALIBRATION_CONCURRENCY);
+  const rows: string[] = [];
+  for (const busyUs of CALIBRATION_BUSY_US) {
+    const port = await bare(identity, busyUs);
+    await drive(port, CALIBRATION_CONCURRENCY);
+    const name = `bare server spending ${busyUs} µs of CPU per request`;
+    rows.push(row(name, await turns(drive, ROUNDS, port, barePort, CALIBRATION_CONCURRENCY)));
+  }
+  return [
+    `What a fixed cost per request does at c=${CALIBRATION_CONCURRENCY} (bare servers with a busy wait added to each request, against a bare server started with them; same turns):\n`,
     tableHead("variant", "bare", "variant"),
     ...rows,
   ];
