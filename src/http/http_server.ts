@@ -38,8 +38,7 @@ export class HttpAuthorizationServer {
   private readonly batch = new TurnBatch<IncomingMessage, ServerResponse, HttpAnswer>({
     decide: (request, response) => this.decide(request, response),
     deliver: send,
-    failed: (request, response, error) =>
-      this.failed(response, error, requestIdOr(singleHeader(request.headers["x-request-id"]))),
+    failed: (request, response, error) => this.failed(response, error, requestIdOf(request)),
   });
 
   constructor(private readonly options: HttpServerOptions) {
@@ -109,8 +108,7 @@ export class HttpAuthorizationServer {
 
   private renderDenial(reason: string, request: IncomingMessage): HttpAnswer {
     if (!isReason(reason)) return textAnswer(404, "unknown reason\n");
-    const requestId = requestIdOr(singleHeader(request.headers["x-request-id"]));
-    return denialAnswer(reason, this.options.gatekeeper.current().responses, requestId);
+    return denialAnswer(reason, this.options.gatekeeper.current().responses, requestIdOf(request));
   }
 }
 
@@ -130,6 +128,11 @@ function send(response: ServerResponse, answer: HttpAnswer): void {
   response.end(answer.body);
 }
 
+/** The proxy's X-Request-ID, or a fresh one when it sent none or an empty one. */
+function requestIdOf(request: IncomingMessage): string {
+  return requestIdOr(singleHeader(request.headers["x-request-id"]));
+}
+
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
@@ -140,7 +143,7 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
  */
 function unreadable(request: IncomingMessage): CheckInput {
   return {
-    requestId: requestIdOr(singleHeader(request.headers["x-request-id"])),
+    requestId: requestIdOf(request),
     method: request.method ?? "-",
     rawPath: "",
     host: "",
