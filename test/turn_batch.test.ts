@@ -119,4 +119,31 @@ describe("a turn's batch", () => {
       "deliver from-b:2",
     ]);
   });
+
+  it("answers up to its light-load count at once, and batches a whole turn after a heavier one", async () => {
+    const { steps, work } = recording();
+    const batch = new TurnBatch(work, 3);
+    for (const [request, reply] of [
+      ["a", 1],
+      ["b", 2],
+      ["c", 3],
+      ["d", 4],
+    ] as const)
+      batch.add(request, reply);
+    // The first three were light load; the fourth of the same turn waits for the batch.
+    expect(steps).toEqual(["decide a", "deliver a:1", "decide b", "deliver b:2", "decide c", "deliver c:3"]);
+    await afterTurn();
+    expect(steps.slice(6)).toEqual(["decide d", "deliver d:4"]);
+    steps.length = 0;
+    // That turn held four, more than three: this turn's first request waits too.
+    batch.add("e", 5);
+    expect(steps).toEqual([]);
+    await afterTurn();
+    expect(steps).toEqual(["decide e", "deliver e:5"]);
+    steps.length = 0;
+    // One request in the last turn is light again.
+    batch.add("f", 6);
+    batch.add("g", 7);
+    expect(steps).toEqual(["decide f", "deliver f:6", "decide g", "deliver g:7"]);
+  });
 });

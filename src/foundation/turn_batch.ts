@@ -20,10 +20,11 @@ export interface TurnWork<A, B, R> {
  * its own code and data warm, and the answers leave together (waking the reader of a loopback or LAN
  * socket is a visible share of a write's cost, and a reader already woken is not woken again).
  *
- * Only a request that comes alone is answered where it arrives: when the previous turn held at most one
- * request, the first of a turn is handled at once, so a lone request does not wait for the check phase
- * (deferring every first request cost about 15 % of throughput with one connection). When the previous
- * turn held several, load is concurrent, and the first request waits for its batch like the others.
+ * Light load is answered where it arrives: when the previous turn held at most `inlineUpTo` requests, the
+ * first `inlineUpTo` of a turn are handled at once, so they do not wait for the check phase (deferring
+ * every first request cost about 15 % of throughput with one connection). When the previous turn held
+ * more, load is heavy, and every request of the turn waits for its batch. How many requests are light
+ * depends on what an answer costs next to a wait for the check phase, so each edge says (its server).
  *
  * Both edges hand over a request and where its answer goes (node's request and response, grpc-js's call
  * and callback), kept as a flat list of pairs so queueing one allocates nothing. A request whose step
@@ -33,20 +34,22 @@ export class TurnBatch<A, B, R> {
   /** Pairs, flat: request, reply, request, reply, ... */
   private queued: (A | B)[] = [];
   private turnOpen = false;
-  /** Requests added in the open turn, counting one answered at once. */
+  /** Requests added in the open turn, counting those answered at once. */
   private inTurn = 0;
   private previousTurn = 0;
 
-  constructor(private readonly work: TurnWork<A, B, R>) {}
+  constructor(
+    private readonly work: TurnWork<A, B, R>,
+    private readonly inlineUpTo = 1,
+  ) {}
 
   add(request: A, reply: B): void {
     this.inTurn += 1;
-    if (this.turnOpen || this.previousTurn > 1) {
+    this.openTurn();
+    if (this.previousTurn > this.inlineUpTo || this.inTurn > this.inlineUpTo) {
       this.queued.push(request, reply);
-      this.openTurn();
       return;
     }
-    this.openTurn();
     const answer = this.decide(request, reply);
     if (answer !== undefined) this.deliver(request, reply, answer);
   }
