@@ -207,14 +207,14 @@ export async function httpSection(): Promise<string[]> {
   }
 }
 
-interface Served {
+export interface Served {
   readonly port: number;
   /** The identity headers of the service's answer (none for a public route). */
   readonly identity: readonly (readonly [string, string])[];
 }
 
 /** One request as the bench sends it; the answer must be 200. */
-async function identityOfAllow(
+export async function identityOfAllow(
   port: number,
   headers: readonly (readonly [string, string])[],
 ): Promise<Served["identity"]> {

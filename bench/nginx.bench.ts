@@ -3,7 +3,9 @@
  * without the gatekeeper. Server side, pinned to one CPU: nginx terminating the TPP's mTLS with the block
  * docs/proxies.md documents (auth_request to the service over kept-alive connections), the service's HTTP
  * listener (warm allow: certificate cached, revocation off) and the echo upstream (deploy/upstream/echo.mjs);
- * the baseline is that nginx block with `auth_request off`, proxying to the same upstream. Load side, on
+ * the baseline is that nginx block with `auth_request off`, proxying to the same upstream, and the ceiling of
+ * any auth_request service is the block asking a bare node:http server that answers the same identity
+ * headers (bench/bare_http_server.ts): what nginx's subrequest costs on its own. Load side, on
  * the other CPU: h2load cannot present a client certificate, so it speaks plain HTTP/1.1 to a second nginx
  * standing in for the TPP, which holds the QWAC and keeps its mTLS connections open (as a TPP's client
  * does). Everything listens on loopback; every process started here is stopped here. Writes its own
@@ -11,7 +13,7 @@
  */
 import "reflect-metadata";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -26,7 +28,15 @@ import {
   substitute,
 } from "../test/e2e/nginx.js";
 import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
-import { type Child, freePort, httpModeConfig, pinning, startNode } from "./http.bench.js";
+import {
+  authRequestHeaders,
+  type Child,
+  freePort,
+  httpModeConfig,
+  identityOfAllow,
+  pinning,
+  startNode,
+} from "./http.bench.js";
 import { writeResults } from "./results_file.js";
 import { type Drive, medianRatio, ratioCell, row, tableHead, turns } from "./turns.js";
 
@@ -41,9 +51,12 @@ const REQUEST_ID = "8f0d5b0a-1c1e-4a8e-9a51-3f1f2f4f5d6e";
 /** Client connections, connections to the service and to the upstream, with room to spare. */
 const WORKER_CONNECTIONS = 1024;
 
-/** The three front ends measured: the documented block, that block before keep-alive, no gatekeeper. */
-type Front = "gatekeeper" | "noKeepalive" | "without";
-const FRONTS: readonly Front[] = ["gatekeeper", "noKeepalive", "without"];
+/**
+ * The front ends measured: the documented block, that block before keep-alive, the block asking a bare
+ * server instead of the gatekeeper, no auth_request at all.
+ */
+type Front = "gatekeeper" | "noKeepalive" | "bareAuth" | "without";
+const FRONTS: readonly Front[] = ["gatekeeper", "noKeepalive", "bareAuth", "without"];
 type Ports = Readonly<Record<Front, number>>;
 
 /** The documented block's keep-alive lines, removed for the "before" chain (issue 17 added them). */
@@ -54,7 +67,12 @@ const KEEPALIVE_LINES = [
 ];
 
 async function ports(): Promise<Ports> {
-  return { gatekeeper: await freePort(), noKeepalive: await freePort(), without: await freePort() };
+  return {
+    gatekeeper: await freePort(),
+    noKeepalive: await freePort(),
+    bareAuth: await freePort(),
+    without: await freePort(),
+  };
 }
 
 export async function nginxSection(): Promise<string[]> {
@@ -73,13 +91,24 @@ export async function nginxSection(): Promise<string[]> {
     const httpPort = await freePort();
     const config = httpModeConfig(dir, await freePort(), httpPort);
     children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], httpPort, cpu.server));
+    const barePort = await freePort();
+    const identity = await identityOfAllow(
+      httpPort,
+      authRequestHeaders(readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8")),
+    );
+    const bareArgs = [
+      join(PROJECT_ROOT, "bench/bare_http_server.ts"),
+      String(barePort),
+      JSON.stringify(identity),
+    ];
+    children.push(await startNode(bareArgs, barePort, cpu.server));
 
     const front = await ports();
     const block = await documentedNginxBlock();
     for (const name of FRONTS) {
       const replacements: Record<string, string> = {
         "listen 443 ssl;": `listen 127.0.0.1:${front[name]} ssl;`,
-        "server 127.0.0.1:9192;": `server 127.0.0.1:${httpPort};`,
+        "server 127.0.0.1:9192;": `server 127.0.0.1:${name === "bareAuth" ? barePort : httpPort};`,
         "server 127.0.0.1:8080;": `server 127.0.0.1:${upstreamPort};`,
         "/etc/nginx/tls/api.bank.example.pem": tls.cert,
         "/etc/nginx/tls/api.bank.example.key": tls.key,
@@ -120,6 +149,14 @@ export async function nginxSection(): Promise<string[]> {
       rows.push(row(`${concurrency}`, pair));
       medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
     }
+    const ceilingRows: string[] = [];
+    const ceilingMedians: string[] = [];
+    for (const concurrency of LEVELS) {
+      const pair = await turns(drive, ROUNDS, client.gatekeeper, client.bareAuth, concurrency);
+      ceilingRows.push(row(`${concurrency}`, pair));
+      ceilingMedians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
+    }
+    const bareAuth = await turns(drive, ROUNDS, client.bareAuth, client.without, 16);
     const before = await turns(drive, ROUNDS, client.noKeepalive, client.without, 16);
     const pinned =
       cpu.server === undefined
@@ -132,6 +169,12 @@ export async function nginxSection(): Promise<string[]> {
       ...rows,
       "",
       `Median ratio per row: ${medians.join(", ")}.`,
+      "",
+      "The same chain against its ceiling: the block asking a bare `node:http` server that answers the same identity headers (bench/bare_http_server.ts) instead of the gatekeeper (same turns):\n",
+      tableHead("with gatekeeper", "with bare auth server"),
+      ...ceilingRows,
+      "",
+      `Median ratio per row: ${ceilingMedians.join(", ")}. The bare auth server's chain itself, concurrency 16: ${bareAuth.service.rps} req/s, ${ratioCell(bareAuth.ratios)} of the chain without auth_request (what nginx's subrequest costs with nothing behind it).`,
       "",
       `The documented block before keep-alive (no \`keepalive\` in the upstream block, HTTP/1.0 with \`Connection: close\` to the service: a TCP connection per auth request), concurrency 16: ${before.service.rps} req/s, ${ratioCell(before.ratios)} of the chain without the gatekeeper (with keep-alive, above: the c=16 row).`,
     ];
