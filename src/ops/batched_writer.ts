@@ -52,7 +52,7 @@ export function batchedWriter(fd: number, options: BatchOptions): BatchedWriter 
     const batch = pending;
     pending = [];
     chars = 0;
-    writeFully(fd, Buffer.from(joined(batch), "utf8"));
+    writeText(fd, joined(batch));
   };
   const gather = (line: string | LateLine, size: number): void => {
     pending.push(line);
@@ -81,10 +81,31 @@ export function batchedWriter(fd: number, options: BatchOptions): BatchedWriter 
   };
 }
 
+/** One flat string: `Array.join` makes it in one piece, where `+=` made a rope to flatten again. */
 function joined(batch: readonly (string | LateLine)[]): string {
-  let text = "";
-  for (const line of batch) text += typeof line === "string" ? line : line.text();
-  return text;
+  const texts: string[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const line = batch[i] as string | LateLine;
+    texts[i] = typeof line === "string" ? line : line.text();
+  }
+  return texts.join("");
+}
+
+/**
+ * The string goes to write(2) as it is: node encodes it on its way to the kernel, with no Buffer made
+ * for it first (that allocation and copy were a measurable part of a warm allow: bench/results.md,
+ * "Design measurements"). Only when the write was refused or partial (a reader that is not keeping up)
+ * are the bytes made, and the rest written from them with retries.
+ */
+function writeText(fd: number, text: string): void {
+  let written = 0;
+  try {
+    written = writeSync(fd, text);
+  } catch (error) {
+    if (afterWriteError(error) === "drop") return;
+  }
+  if (written === Buffer.byteLength(text)) return;
+  writeFully(fd, Buffer.from(text, "utf8").subarray(written));
 }
 
 function writeFully(fd: number, bytes: Buffer): void {
@@ -93,10 +114,16 @@ function writeFully(fd: number, bytes: Buffer): void {
     try {
       offset += writeSync(fd, bytes, offset, bytes.length - offset);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EPIPE") return;
-      if (code !== "EAGAIN") throw error;
+      if (afterWriteError(error) === "drop") return;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BLOCKED_RETRY_MS);
     }
   }
+}
+
+/** A refused write(2): "retry" when the reader is behind (EAGAIN), "drop" when it went away (EPIPE). */
+function afterWriteError(error: unknown): "retry" | "drop" {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EPIPE") return "drop";
+  if (code === "EAGAIN") return "retry";
+  throw error;
 }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,5 +80,34 @@ describe("the batched stdout writer", () => {
     writer.flushSync();
     expect(made).toBe(1);
     expect(readFileSync(file, "utf8")).toBe("first\nlate 1\nlast\n");
+  });
+
+  it("hands every line over, whole and in order, to a pipe whose reader stops reading for a while", async () => {
+    const count = 20_000;
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "../support/log_writer_child.ts"), String(count)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const chunks: Buffer[] = [];
+    try {
+      // 20,000 lines are about 1.7 MB, many times what a pipe holds: the writer meets a full pipe
+      // (a refused write, then partial ones) and has to wait for the reader.
+      child.stdout.pause();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+      child.stdout.resume();
+      expect(await closed).toBe(0);
+    } finally {
+      clearTimeout(killer);
+      child.kill("SIGKILL");
+    }
+    const lines = Buffer.concat(chunks).toString("utf8").split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines).toHaveLength(count);
+    const wrong = lines.findIndex((line, i) => line !== `line ${i} société ${"x".repeat(60)}`);
+    expect(wrong).toBe(-1);
   });
 });
