@@ -21,8 +21,8 @@ export const DENIAL_PATH = "/_gatekeeper/denial/";
 /**
  * Requests of a light turn answered where they arrive (foundation/turn_batch.ts). An HTTP answer costs
  * a fraction of a gRPC one, so a few connections' worth are done before a batch would even start: with 4
- * connections, answering them at once beat batching them by a fifth; from 16 on, batching wins by as
- * much (bench/results.md, "Design measurements").
+ * connections answering them at once beats batching them, from 16 on batching wins (bench/results.md,
+ * "Design measurements").
  */
 const INLINE_UP_TO = 4;
 
