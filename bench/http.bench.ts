@@ -21,7 +21,7 @@ import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { PROJECT_ROOT } from "../src/foundation/project_root.js";
 import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
 import { writeResults } from "./results_file.js";
-import { type Drive, medianRatio, row, TABLE_HEAD, tableHead, turns } from "./turns.js";
+import { type Drive, levelRows, row, TABLE_HEAD, tableHead, turns } from "./turns.js";
 
 export const HTTP_SECTION_TITLE = "## 6. HTTP mode (nginx auth_request), warm allow";
 const LEVELS = [1, 4, 16, 64];
@@ -178,13 +178,7 @@ export async function httpSection(): Promise<string[]> {
       });
     await drive(httpPort, 16); // warm the caches and the JIT
     await drive(barePort, 16);
-    const rows: string[] = [];
-    const medians: string[] = [];
-    for (const concurrency of LEVELS) {
-      const pair = await turns(drive, ROUNDS, httpPort, barePort, concurrency);
-      rows.push(row(`${concurrency}`, pair));
-      medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
-    }
+    const { rows, medians } = await levelRows(drive, ROUNDS, LEVELS, httpPort, barePort);
     const floor = await floorRows({ dir, drive, service, bare, cpu: cpu.server }, barePort, identity);
     const calibration = await calibrationRows(drive, bare, identity);
     const pinned =

@@ -38,7 +38,7 @@ import {
   startNode,
 } from "./http.bench.js";
 import { writeResults } from "./results_file.js";
-import { type Drive, medianRatio, ratioCell, row, tableHead, turns } from "./turns.js";
+import { type Drive, levelRows, ratioCell, tableHead, turns } from "./turns.js";
 
 export const NGINX_SECTION_TITLE = "## 7. The whole chain: nginx (mTLS, auth_request) -> service -> upstream";
 const LEVELS = [1, 4, 16, 64];
@@ -142,20 +142,8 @@ export async function nginxSection(): Promise<string[]> {
         ...(cpu.load === undefined ? {} : { cpu: cpu.load }),
       });
     for (const name of FRONTS) await drive(client[name], 16); // warm every cache, pool and JIT on the way
-    const rows: string[] = [];
-    const medians: string[] = [];
-    for (const concurrency of LEVELS) {
-      const pair = await turns(drive, ROUNDS, client.gatekeeper, client.without, concurrency);
-      rows.push(row(`${concurrency}`, pair));
-      medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
-    }
-    const ceilingRows: string[] = [];
-    const ceilingMedians: string[] = [];
-    for (const concurrency of LEVELS) {
-      const pair = await turns(drive, ROUNDS, client.gatekeeper, client.bareAuth, concurrency);
-      ceilingRows.push(row(`${concurrency}`, pair));
-      ceilingMedians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
-    }
+    const { rows, medians } = await levelRows(drive, ROUNDS, LEVELS, client.gatekeeper, client.without);
+    const ceiling = await levelRows(drive, ROUNDS, LEVELS, client.gatekeeper, client.bareAuth);
     const bareAuth = await turns(drive, ROUNDS, client.bareAuth, client.without, 16);
     const before = await turns(drive, ROUNDS, client.noKeepalive, client.without, 16);
     const pinned =
@@ -172,9 +160,9 @@ export async function nginxSection(): Promise<string[]> {
       "",
       "The same chain against its ceiling: the block asking a bare `node:http` server that answers the same identity headers (bench/bare_http_server.ts) instead of the gatekeeper (same turns):\n",
       tableHead("with gatekeeper", "with bare auth server"),
-      ...ceilingRows,
+      ...ceiling.rows,
       "",
-      `Median ratio per row: ${ceilingMedians.join(", ")}. The bare auth server's chain itself, concurrency 16: ${bareAuth.service.rps} req/s, ${ratioCell(bareAuth.ratios)} of the chain without auth_request (what nginx's subrequest costs with nothing behind it).`,
+      `Median ratio per row: ${ceiling.medians.join(", ")}. The bare auth server's chain itself, concurrency 16: ${bareAuth.service.rps} req/s, ${ratioCell(bareAuth.ratios)} of the chain without auth_request (what nginx's subrequest costs with nothing behind it).`,
       "",
       `The documented block before keep-alive (no \`keepalive\` in the upstream block, HTTP/1.0 with \`Connection: close\` to the service: a TCP connection per auth request), concurrency 16: ${before.service.rps} req/s, ${ratioCell(before.ratios)} of the chain without the gatekeeper (with keep-alive, above: the c=16 row).`,
     ];

@@ -91,3 +91,21 @@ export function ratioCell(ratios: readonly number[]): string {
 export function medianRatio(ratios: readonly number[]): number {
   return ratios[Math.floor(ratios.length / 2)] ?? 0;
 }
+
+/** One table row per level, `measured` against `baseline` taking turns, and each row's median ratio. */
+export async function levelRows(
+  drive: Drive,
+  rounds: number,
+  levels: readonly number[],
+  measured: number,
+  baseline: number,
+): Promise<{ rows: string[]; medians: string[] }> {
+  const rows: string[] = [];
+  const medians: string[] = [];
+  for (const concurrency of levels) {
+    const pair = await turns(drive, rounds, measured, baseline, concurrency);
+    rows.push(row(`${concurrency}`, pair));
+    medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
+  }
+  return { rows, medians };
+}
