@@ -157,12 +157,10 @@ export async function httpSection(): Promise<string[]> {
       children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], port, cpu.server));
       return { port, identity: await identityOfAllow(port, headers) };
     };
-    const bare = async (identity: readonly (readonly [string, string])[], busyUs = 0): Promise<number> => {
-      const port = await freePort();
-      const script = join(PROJECT_ROOT, "bench/bare_http_server.ts");
-      const args = [script, String(port), JSON.stringify(identity), String(busyUs)];
-      children.push(await startNode(args, port, cpu.server));
-      return port;
+    const bare = async (identity: Served["identity"], busyUs = 0): Promise<number> => {
+      const started = await startBareHttp(identity, cpu.server, busyUs);
+      children.push(started.child);
+      return started.port;
     };
     const { port: httpPort, identity } = await service();
     const barePort = await bare(identity);
@@ -201,10 +199,25 @@ export async function httpSection(): Promise<string[]> {
   }
 }
 
-export interface Served {
+interface Served {
   readonly port: number;
   /** The identity headers of the service's answer (none for a public route). */
   readonly identity: readonly (readonly [string, string])[];
+}
+
+/**
+ * bench/bare_http_server.ts on a free port, answering `identity` and spending `busyUs` of CPU per
+ * request, pinned to `cpu` when given.
+ */
+export async function startBareHttp(
+  identity: Served["identity"],
+  cpu: number | undefined,
+  busyUs = 0,
+): Promise<{ port: number; child: Child }> {
+  const port = await freePort();
+  const args = [join(PROJECT_ROOT, "bench/bare_http_server.ts"), String(port), JSON.stringify(identity)];
+  const child = await startNode([...args, String(busyUs)], port, cpu);
+  return { port, child };
 }
 
 /** One request as the bench sends it; the answer must be 200. */

@@ -35,6 +35,7 @@ import {
   httpModeConfig,
   identityOfAllow,
   pinning,
+  startBareHttp,
   startNode,
 } from "./http.bench.js";
 import { writeResults } from "./results_file.js";
@@ -91,17 +92,13 @@ export async function nginxSection(): Promise<string[]> {
     const httpPort = await freePort();
     const config = httpModeConfig(dir, await freePort(), httpPort);
     children.push(await startNode([join(PROJECT_ROOT, "src/main.ts"), config], httpPort, cpu.server));
-    const barePort = await freePort();
     const identity = await identityOfAllow(
       httpPort,
       authRequestHeaders(readFileSync(join(dir, "pki", "tpp-ai.pem"), "utf8")),
     );
-    const bareArgs = [
-      join(PROJECT_ROOT, "bench/bare_http_server.ts"),
-      String(barePort),
-      JSON.stringify(identity),
-    ];
-    children.push(await startNode(bareArgs, barePort, cpu.server));
+    const bare = await startBareHttp(identity, cpu.server);
+    children.push(bare.child);
+    const barePort = bare.port;
 
     const front = await ports();
     const block = await documentedNginxBlock();

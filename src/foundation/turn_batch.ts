@@ -33,8 +33,7 @@ export interface TurnWork<A, B, R> {
 export class TurnBatch<A, B, R> {
   /** Pairs, flat: request, reply, request, reply, ... */
   private queued: (A | B)[] = [];
-  private turnOpen = false;
-  /** Requests added in the open turn, counting those answered at once. */
+  /** Requests added in the open turn, counting those answered at once; the first opens the turn. */
   private inTurn = 0;
   private previousTurn = 0;
 
@@ -45,7 +44,8 @@ export class TurnBatch<A, B, R> {
 
   add(request: A, reply: B): void {
     this.inTurn += 1;
-    this.openTurn();
+    // The turn's drain counts it, answered at once or not, so the next turn knows how heavy this one was.
+    if (this.inTurn === 1) setImmediate(this.drain);
     if (this.previousTurn > this.inlineUpTo || this.inTurn > this.inlineUpTo) {
       this.queued.push(request, reply);
       return;
@@ -54,17 +54,10 @@ export class TurnBatch<A, B, R> {
     if (answer !== undefined) this.deliver(request, reply, answer);
   }
 
-  private openTurn(): void {
-    if (this.turnOpen) return;
-    this.turnOpen = true;
-    setImmediate(this.drain);
-  }
-
   private readonly drain = (): void => {
     // Anything added while this batch runs opens the next turn's batch instead of growing this one.
     const pairs = this.queued;
     this.queued = [];
-    this.turnOpen = false;
     this.previousTurn = this.inTurn;
     this.inTurn = 0;
     const answers: (R | undefined)[] = new Array(pairs.length / 2);
