@@ -6,7 +6,9 @@
  * core's worth of server and the two servers are measured alike. The two servers take turns (1 s each, 8
  * rounds per level, the first turn alternating; BENCH_SECONDS, BENCH_ROUNDS): a shared VM drifts within a
  * minute by more than the difference measured (bench/results.md, "Design measurements"), turns put that
- * drift into both, and the table shows the median round's ratio with the range. Sections:
+ * drift into both, and the table shows the median round's ratio with the range. The warm rows run two
+ * processes of each server (BENCH_PROCESSES), because identical processes differ for their whole life by
+ * more than drift does, and show this run's noise floor: one bare process against the other. Sections:
  *   1. warm path (certificate cached, revocation off), closed loop at several concurrency levels, and the
  *      added latency at the level nearest half of the service's saturation;
  *   2. revocation on: cold path (first Check of a certificate: parse, chain, OCSP over loopback) and warm;
@@ -35,10 +37,12 @@ import { writeResults } from "./results_file.js";
 import { startBenchRevocationLab } from "./revocation_lab.js";
 import {
   type Drive,
+  noiseFloor,
   type Pair,
   percentile,
   ratioCell,
   row,
+  type Servers,
   TABLE_HEAD,
   turns as takeTurns,
 } from "./turns.js";
@@ -47,6 +51,8 @@ const ROOT = join(import.meta.dirname, "..");
 const LEVELS = [1, 4, 16, 64];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
+/** Processes of the service and of the bare server for the warm rows (bench/turns.ts, Servers). */
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? "2");
 const COLD_CERTS = Number(process.env.BENCH_COLD_CERTS ?? "200");
 /** Certificates sent first and not measured: the cold path's own code is not JIT-compiled yet. */
 const COLD_WARMUP = 10;
@@ -95,23 +101,25 @@ async function main(): Promise<void> {
       `# Benchmark results\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}.`,
     );
     out(
-      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row, which one goes first alternating.\n`,
+      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row, which one goes first alternating. Section 1 runs ${PROCESSES} processes of each server, each pair of rounds (one of each order) on the next process of each.\n`,
     );
 
-    const config = writeConfig(dir, "warm", await freePort(), [
-      "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
-      "revocation: { enabled: false }",
-    ]);
-    const service = await startChild([join(ROOT, "src/main.ts"), config.file], config.port, bench, children);
-    const barePort = await freePort();
-    const bare = await startChild(
-      [join(ROOT, "bench/bare_server.ts"), `${barePort}`],
-      barePort,
-      bench,
-      children,
-    );
-    await bench.drive(service, 8); // warm the caches and the JIT
-    await bench.drive(bare, 8);
+    // PROCESSES of each server, the rounds spread over them (bench/turns.ts, Servers).
+    const service: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < PROCESSES; i++) {
+      const config = writeConfig(dir, `warm-${i}`, await freePort(), [
+        "trust: { anchors: pki/root.pem, intermediates: pki/intermediates.pem }",
+        "revocation: { enabled: false }",
+      ]);
+      service.push(await startChild([join(ROOT, "src/main.ts"), config.file], config.port, bench, children));
+      const barePort = await freePort();
+      bare.push(
+        await startChild([join(ROOT, "bench/bare_server.ts"), `${barePort}`], barePort, bench, children),
+      );
+    }
+    // warm the caches and the JIT
+    for (const port of [...service, ...bare]) await bench.drive(port, 8);
 
     out("## 1. Warm path (certificate cached, revocation off), closed loop\n");
     out(TABLE_HEAD);
@@ -127,6 +135,8 @@ async function main(): Promise<void> {
     const spoofingRequest = benchRequest(pems[0]!, { spoofed: true });
     const spoofing = setup(encodeCheckRequest(spoofingRequest), [spoofingRequest]);
     const spoofed = await turns(spoofing, service, bare, 16);
+    const floorOfNoise = await noiseFloor(bench.drive, ROUNDS, bare, 16);
+    if (floorOfNoise !== undefined) out(`\n${floorOfNoise}`);
     out(
       `\nThe rows above are a well-behaved TPP's requests. With a spoofed \`x-tpp-roles\` header in every request (stripped, so the answer is encoded per request), concurrency 16: ${ratioCell(spoofed.ratios)} of the bare server.`,
     );
@@ -181,7 +191,7 @@ async function main(): Promise<void> {
   }
 }
 
-function turns(bench: Setup, service: number, bare: number, concurrency: number): Promise<Pair> {
+function turns(bench: Setup, service: Servers, bare: Servers, concurrency: number): Promise<Pair> {
   return takeTurns(bench.drive, ROUNDS, service, bare, concurrency);
 }
 

@@ -21,13 +21,15 @@ import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { PROJECT_ROOT } from "../src/foundation/project_root.js";
 import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
 import { writeResults } from "./results_file.js";
-import { type Drive, levelRows, row, TABLE_HEAD, tableHead, turns } from "./turns.js";
+import { type Drive, levelRows, noiseFloor, row, TABLE_HEAD, tableHead, turns } from "./turns.js";
 
 export const HTTP_SECTION_TITLE = "## 6. HTTP mode (nginx auth_request), warm allow";
 const LEVELS = [1, 4, 16, 64];
 const MAX_CONNECTIONS = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
+/** Processes of the service and of the bare server for the main rows (bench/turns.ts, Servers). */
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? "2");
 const AUTH_PATH = "/_gatekeeper/authz";
 const SNI = "api.bank.example";
 
@@ -162,8 +164,15 @@ export async function httpSection(): Promise<string[]> {
       children.push(started.child);
       return started.port;
     };
+    // PROCESSES of each for the main rows, the rounds spread over them (bench/turns.ts, Servers).
     const { port: httpPort, identity } = await service();
     const barePort = await bare(identity);
+    const httpPorts = [httpPort];
+    const barePorts = [barePort];
+    while (httpPorts.length < PROCESSES) {
+      httpPorts.push((await service()).port);
+      barePorts.push(await bare(identity));
+    }
     const drive: Drive = async (port, concurrency) =>
       runH2loadHttp1({
         port,
@@ -174,20 +183,20 @@ export async function httpSection(): Promise<string[]> {
         seconds: SECONDS,
         ...(cpu.load === undefined ? {} : { cpu: cpu.load }),
       });
-    await drive(httpPort, 16); // warm the caches and the JIT
-    await drive(barePort, 16);
-    const { rows, medians } = await levelRows(drive, ROUNDS, LEVELS, httpPort, barePort);
+    for (const port of [...httpPorts, ...barePorts]) await drive(port, 16); // warm the caches and the JIT
+    const { rows, medians } = await levelRows(drive, ROUNDS, LEVELS, httpPorts, barePorts);
+    const floorOfNoise = await noiseFloor(drive, ROUNDS, barePorts, 16);
     const floor = await floorRows({ dir, drive, service, bare, cpu: cpu.server }, barePort, identity);
     const calibration = await calibrationRows(drive, bare, identity);
     const pinned =
       cpu.server === undefined ? "" : `; servers pinned to CPU ${cpu.server}, h2load to CPU ${cpu.load}`;
     return [
       `${HTTP_SECTION_TITLE}\n`,
-      `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}. The service's HTTP listener (\`sources: [header]\`, nginx's address a trusted hop, SNI required, revocation off, certificate cached, decision log to /dev/null) against a bare \`node:http\` server answering 200 with the same ${identity.length} identity headers. Load: h2load --h1 (C), GET ${AUTH_PATH} with the headers nginx's documented auth location sends (X-Original-Method, X-Original-URI, X-SSL-Client-Cert: ${headers[2]![1].length} bytes of percent-encoded PEM, X-Forwarded-Sni, X-Request-Id), up to ${MAX_CONNECTIONS} keep-alive connections, one request in flight on each (at c=64, 4 pipelined)${pinned}. ${SECONDS} s turns, ${ROUNDS} rounds per row, which server goes first alternating.\n`,
+      `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}. The service's HTTP listener (\`sources: [header]\`, nginx's address a trusted hop, SNI required, revocation off, certificate cached, decision log to /dev/null) against a bare \`node:http\` server answering 200 with the same ${identity.length} identity headers. Load: h2load --h1 (C), GET ${AUTH_PATH} with the headers nginx's documented auth location sends (X-Original-Method, X-Original-URI, X-SSL-Client-Cert: ${headers[2]![1].length} bytes of percent-encoded PEM, X-Forwarded-Sni, X-Request-Id), up to ${MAX_CONNECTIONS} keep-alive connections, one request in flight on each (at c=64, 4 pipelined)${pinned}. ${SECONDS} s turns, ${ROUNDS} rounds per row, which server goes first alternating; the main rows run ${PROCESSES} processes of each server, each pair of rounds (one of each order) on the next process of each.\n`,
       TABLE_HEAD,
       ...rows,
       "",
-      `Median ratio per row: ${medians.join(", ")}.`,
+      `Median ratio per row: ${medians.join(", ")}.${floorOfNoise === undefined ? "" : ` ${floorOfNoise}`}`,
       "",
       ...floor,
       "",

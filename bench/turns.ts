@@ -5,6 +5,14 @@
  */
 import type { Sample } from "./h2load.js";
 
+/**
+ * One server, or several processes of the same server. Identical processes on the same pinned CPU differ
+ * by up to about 8 % in throughput for their whole life (placement, not drift: bench/results.md, "Design
+ * measurements"), so a ratio of one process to one other carries that luck; with several, the rounds are
+ * spread over them.
+ */
+export type Servers = number | readonly number[];
+
 /** Drives one server at one concurrency for one turn and returns what it measured. */
 export type Drive = (port: number, concurrency: number) => Promise<Sample>;
 
@@ -24,23 +32,26 @@ export interface Summary {
 
 /**
  * `rounds` rounds of one turn each at one concurrency; rounds are pooled. Which server goes first
- * alternates from round to round, so neither always runs on the heels of the other.
+ * alternates from round to round, so neither always runs on the heels of the other; each pair of rounds
+ * (one with each order) goes to the next process of each side.
  */
 export async function turns(
   drive: Drive,
   rounds: number,
-  service: number,
-  bare: number,
+  service: Servers,
+  bare: Servers,
   concurrency: number,
 ): Promise<Pair> {
   const samples: { service: Sample; bare: Sample }[] = [];
   for (let round = 0; round < rounds; round++) {
+    const measuredPort = processFor(service, round);
+    const barePort = processFor(bare, round);
     if (round % 2 === 0) {
-      const ceiling = await drive(bare, concurrency);
-      samples.push({ bare: ceiling, service: await drive(service, concurrency) });
+      const ceiling = await drive(barePort, concurrency);
+      samples.push({ bare: ceiling, service: await drive(measuredPort, concurrency) });
     } else {
-      const measured = await drive(service, concurrency);
-      samples.push({ service: measured, bare: await drive(bare, concurrency) });
+      const measured = await drive(measuredPort, concurrency);
+      samples.push({ service: measured, bare: await drive(barePort, concurrency) });
     }
   }
   return {
@@ -48,6 +59,14 @@ export async function turns(
     bare: pool(samples.map((s) => s.bare)),
     ratios: samples.map((s) => s.service.rps / s.bare.rps).sort((a, b) => a - b),
   };
+}
+
+/** The process a round drives: both orders of turns on one process, then the next one. */
+function processFor(servers: Servers, round: number): number {
+  if (typeof servers === "number") return servers;
+  const port = servers[Math.floor(round / 2) % servers.length];
+  if (port === undefined) throw new Error("no server process to drive");
+  return port;
 }
 
 function pool(samples: readonly Sample[]): Summary {
@@ -97,8 +116,8 @@ export async function levelRows(
   drive: Drive,
   rounds: number,
   levels: readonly number[],
-  measured: number,
-  baseline: number,
+  measured: Servers,
+  baseline: Servers,
 ): Promise<{ rows: string[]; medians: string[] }> {
   const rows: string[] = [];
   const medians: string[] = [];
@@ -108,4 +127,20 @@ export async function levelRows(
     medians.push(`c=${concurrency}: ${medianRatio(pair.ratios).toFixed(2)}`);
   }
   return { rows, medians };
+}
+
+/**
+ * This run's noise floor: the second bare process against the first, the same code on the same CPU, as a
+ * sentence for the report; undefined with a single process.
+ */
+export async function noiseFloor(
+  drive: Drive,
+  rounds: number,
+  bare: readonly number[],
+  concurrency: number,
+): Promise<string | undefined> {
+  const [first, second] = bare;
+  if (first === undefined || second === undefined) return undefined;
+  const pair = await turns(drive, rounds, second, first, concurrency);
+  return `The noise floor of this run: one bare server process against another, the same code on the same CPU, concurrency ${concurrency}: ${ratioCell(pair.ratios)}.`;
 }
