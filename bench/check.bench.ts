@@ -52,7 +52,7 @@ const LEVELS = [1, 4, 16, 64];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
 /** Processes of the service and of the bare server for the warm rows (bench/turns.ts, Servers). */
-const PROCESSES = Number(process.env.BENCH_PROCESSES ?? "2");
+const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? "2") || 1);
 const COLD_CERTS = Number(process.env.BENCH_COLD_CERTS ?? "200");
 /** Certificates sent first and not measured: the cold path's own code is not JIT-compiled yet. */
 const COLD_WARMUP = 10;

@@ -29,7 +29,7 @@ const MAX_CONNECTIONS = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
 /** Processes of the service and of the bare server for the main rows (bench/turns.ts, Servers). */
-const PROCESSES = Number(process.env.BENCH_PROCESSES ?? "2");
+const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? "2") || 1);
 const AUTH_PATH = "/_gatekeeper/authz";
 const SNI = "api.bank.example";
 

@@ -7,9 +7,9 @@ import type { Sample } from "./h2load.js";
 
 /**
  * One server, or several processes of the same server. Identical processes on the same pinned CPU differ
- * by up to about 8 % in throughput for their whole life (placement, not drift: bench/results.md, "Design
- * measurements"), so a ratio of one process to one other carries that luck; with several, the rounds are
- * spread over them.
+ * in throughput for their whole life, by as much as the differences the bench measures (placement, not
+ * drift: bench/results.md, "Design measurements"), so a ratio of one process to one other carries that
+ * luck; with several, the rounds are spread over them.
  */
 export type Servers = number | readonly number[];
 
