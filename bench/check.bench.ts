@@ -39,6 +39,8 @@ import {
   type Drive,
   noiseFloor,
   type Pair,
+  PROCESS_SPREAD,
+  PROCESSES,
   percentile,
   ratioCell,
   row,
@@ -51,8 +53,6 @@ const ROOT = join(import.meta.dirname, "..");
 const LEVELS = [1, 4, 16, 64];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
-/** Processes of the service and of the bare server for the warm rows (bench/turns.ts, Servers). */
-const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? "2") || 1);
 const COLD_CERTS = Number(process.env.BENCH_COLD_CERTS ?? "200");
 /** Certificates sent first and not measured: the cold path's own code is not JIT-compiled yet. */
 const COLD_WARMUP = 10;
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
       `# Benchmark results\n\n${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}.`,
     );
     out(
-      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row, which one goes first alternating. Section 1 runs ${PROCESSES} processes of each server, each pair of rounds (one of each order) on the next process of each.\n`,
+      `Load: ${bench.generator}. The service and the bare server take turns, ${SECONDS} s each, ${ROUNDS} rounds per row, which one goes first alternating. Section 1 runs ${PROCESS_SPREAD}.\n`,
     );
 
     // PROCESSES of each server, the rounds spread over them (bench/turns.ts, Servers).

@@ -21,15 +21,23 @@ import { ensureDemoPki } from "../src/demo/demo_pki.js";
 import { PROJECT_ROOT } from "../src/foundation/project_root.js";
 import { h2loadAvailable, runH2loadHttp1 } from "./h2load.js";
 import { writeResults } from "./results_file.js";
-import { type Drive, levelRows, noiseFloor, row, TABLE_HEAD, tableHead, turns } from "./turns.js";
+import {
+  type Drive,
+  levelRows,
+  noiseFloor,
+  PROCESS_SPREAD,
+  PROCESSES,
+  row,
+  TABLE_HEAD,
+  tableHead,
+  turns,
+} from "./turns.js";
 
 export const HTTP_SECTION_TITLE = "## 6. HTTP mode (nginx auth_request), warm allow";
 const LEVELS = [1, 4, 16, 64];
 const MAX_CONNECTIONS = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "1");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "8");
-/** Processes of the service and of the bare server for the main rows (bench/turns.ts, Servers). */
-const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? "2") || 1);
 const AUTH_PATH = "/_gatekeeper/authz";
 const SNI = "api.bank.example";
 
@@ -192,7 +200,7 @@ export async function httpSection(): Promise<string[]> {
       cpu.server === undefined ? "" : `; servers pinned to CPU ${cpu.server}, h2load to CPU ${cpu.load}`;
     return [
       `${HTTP_SECTION_TITLE}\n`,
-      `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}. The service's HTTP listener (\`sources: [header]\`, nginx's address a trusted hop, SNI required, revocation off, certificate cached, decision log to /dev/null) against a bare \`node:http\` server answering 200 with the same ${identity.length} identity headers. Load: h2load --h1 (C), GET ${AUTH_PATH} with the headers nginx's documented auth location sends (X-Original-Method, X-Original-URI, X-SSL-Client-Cert: ${headers[2]![1].length} bytes of percent-encoded PEM, X-Forwarded-Sni, X-Request-Id), up to ${MAX_CONNECTIONS} keep-alive connections, one request in flight on each (at c=64, 4 pipelined)${pinned}. ${SECONDS} s turns, ${ROUNDS} rounds per row, which server goes first alternating; the main rows run ${PROCESSES} processes of each server, each pair of rounds (one of each order) on the next process of each.\n`,
+      `${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}. The service's HTTP listener (\`sources: [header]\`, nginx's address a trusted hop, SNI required, revocation off, certificate cached, decision log to /dev/null) against a bare \`node:http\` server answering 200 with the same ${identity.length} identity headers. Load: h2load --h1 (C), GET ${AUTH_PATH} with the headers nginx's documented auth location sends (X-Original-Method, X-Original-URI, X-SSL-Client-Cert: ${headers[2]![1].length} bytes of percent-encoded PEM, X-Forwarded-Sni, X-Request-Id), up to ${MAX_CONNECTIONS} keep-alive connections, one request in flight on each (at c=64, 4 pipelined)${pinned}. ${SECONDS} s turns, ${ROUNDS} rounds per row, which server goes first alternating; the main rows run ${PROCESS_SPREAD}.\n`,
       TABLE_HEAD,
       ...rows,
       "",

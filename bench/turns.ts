@@ -13,6 +13,12 @@ import type { Sample } from "./h2load.js";
  */
 export type Servers = number | readonly number[];
 
+/** Processes of each server the benches start for their main rows (BENCH_PROCESSES; at least one). */
+export const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? "2") || 1);
+
+/** How the main rows spread their rounds, for a report's preamble. */
+export const PROCESS_SPREAD = `${PROCESSES} processes of each server, each pair of rounds (one of each order) on the next process of each`;
+
 /** Drives one server at one concurrency for one turn and returns what it measured. */
 export type Drive = (port: number, concurrency: number) => Promise<Sample>;
 
